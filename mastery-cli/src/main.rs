@@ -1,0 +1,2 @@
+//! The mastery command line.
+fn main() {}

@@ -1,0 +1,101 @@
+//! Questions: a template with every generator drawn once and its text rendered.
+
+use std::sync::Arc;
+
+use crate::checker::Verdict;
+use crate::error::QuizError;
+use crate::random::RandomSource;
+use crate::template::Template;
+use crate::value::{Substitutions, Value};
+
+/// One question, made from a template.
+///
+/// The template is shared, not copied: a question costs its drawn values and its rendered text.
+///
+/// ```
+/// use mastery_core::{Question, SplitMix64, examples};
+///
+/// let template = examples::single_digit_addition();
+/// let question = Question::new(&template, &mut SplitMix64::new(42)).unwrap();
+/// assert!(question.asked().contains(" + "));
+/// assert_eq!(question.template().name(), "single_digit_addition");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Question {
+    template: Arc<Template>,
+    asked: String,
+    values: Values,
+}
+
+/// A question's drawn values. Most templates have a few generators, so those values live inline
+/// in the question rather than in an allocation of their own.
+#[derive(Debug, Clone)]
+enum Values {
+    Inline { len: usize, items: [Value; INLINE_VALUES] },
+    Heap(Box<[Value]>),
+}
+
+const INLINE_VALUES: usize = 3;
+
+impl Values {
+    fn with_len(len: usize) -> Self {
+        if len <= INLINE_VALUES {
+            return Values::Inline { len, items: [const { Value::Integer(0) }; INLINE_VALUES] };
+        }
+        Values::Heap(vec![Value::Integer(0); len].into_boxed_slice())
+    }
+
+    fn slots(&mut self) -> &mut [Value] {
+        match self {
+            Values::Inline { len, items } => &mut items[..*len],
+            Values::Heap(items) => items,
+        }
+    }
+
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Values::Inline { len, items } => &items[..*len],
+            Values::Heap(items) => items,
+        }
+    }
+}
+
+impl Question {
+    /// Draws every generator once, in name order, and renders the template's text.
+    pub fn new(template: &Arc<Template>, rng: &mut dyn RandomSource) -> Result<Question, QuizError> {
+        let mut values = Values::with_len(template.generators().len());
+        for ((generator, name), slot) in template.generators().iter().zip(template.generator_names()).zip(values.slots())
+        {
+            *slot = generator.draw(rng).map_err(|message| QuizError::Generator {
+                template: template.name().to_string(),
+                generator: name.to_string(),
+                message,
+            })?;
+        }
+        let asked = template.render(values.as_slice());
+        Ok(Question { template: Arc::clone(template), asked, values })
+    }
+
+    /// The template the question was made from.
+    pub fn template(&self) -> &Arc<Template> {
+        &self.template
+    }
+
+    /// The question as the learner sees it.
+    pub fn asked(&self) -> &str {
+        &self.asked
+    }
+
+    /// Each generator's name with the value drawn for it.
+    pub fn substitutions(&self) -> Substitutions<'_> {
+        Substitutions::new(self.template.generator_names(), self.values.as_slice())
+    }
+
+    /// Judges an answer with the template's checker.
+    pub fn check(&self, answer: &str) -> Result<Verdict, QuizError> {
+        self.template
+            .checker()
+            .check(self.substitutions(), answer)
+            .map_err(|message| QuizError::Checker { template: self.template.name().to_string(), message })
+    }
+}
