@@ -92,8 +92,8 @@ fn drive_quiz(ops: u64, right: bool) -> Duration {
             }
         };
         let answer = if right { answer_to(question) } else { "-1".to_string() };
-        let response = Response::new(&quiz, email.clone(), answer, Timestamp::from_millis(op))
-            .expect("a question is current");
+        let response =
+            Response::new(&quiz, email.clone(), answer, Timestamp::from_millis(op)).expect("a question is current");
         black_box(quiz.answer_question(response).expect("the response is current"));
     }
     black_box(&quiz);
@@ -114,4 +114,3 @@ fn make_questions(count: u64) -> Duration {
     }
     start.elapsed()
 }
-

@@ -64,7 +64,8 @@ impl Question {
     /// Draws every generator once, in name order, and renders the template's text.
     pub fn new(template: &Arc<Template>, rng: &mut dyn RandomSource) -> Result<Question, QuizError> {
         let mut values = Values::with_len(template.generators().len());
-        for ((generator, name), slot) in template.generators().iter().zip(template.generator_names()).zip(values.slots())
+        for ((generator, name), slot) in
+            template.generators().iter().zip(template.generator_names()).zip(values.slots())
         {
             *slot = generator.draw(rng).map_err(|message| QuizError::Generator {
                 template: template.name().to_string(),

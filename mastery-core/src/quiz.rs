@@ -19,7 +19,7 @@ pub const DEFAULT_MASTERY: u32 = 3;
 /// lookups.
 ///
 /// **Invariant:** every template not yet mastered is in exactly one place: its category's unused
-/// list or `used`. A template that is mastered is in neither. Each template carries its [`Place`],
+/// list or `used`. A template that is mastered is in neither. Each template carries its place,
 /// so "used" and "mastered" are states rather than lists that could disagree with one another.
 ///
 /// ```

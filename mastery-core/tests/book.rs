@@ -56,9 +56,8 @@ fn a_list_generator_draws_every_element_eventually() {
 fn with_two_templates_selection_eventually_picks_both() {
     let mut quiz = build_quiz_with_two_templates(quiz_fields());
     let mut rng = rng();
-    let picked: HashSet<String> = (0..20)
-        .map(|_| quiz.select_question(&mut rng).unwrap().unwrap().template().name().to_string())
-        .collect();
+    let picked: HashSet<String> =
+        (0..20).map(|_| quiz.select_question(&mut rng).unwrap().unwrap().template().name().to_string()).collect();
     assert_eq!(picked.len(), 2, "{picked:?}");
 }
 
@@ -102,7 +101,10 @@ fn a_response_carries_the_timestamp_it_was_given() {
     let response = Response::new(&quiz, EMAIL, "3", now).unwrap();
     assert_eq!(response.timestamp(), now);
     assert!(response.timestamp() <= Timestamp::from(SystemTime::now()));
-    assert_eq!((response.quiz_title(), response.template_name(), response.to()), ("Simple addition", "single_digit_addition", "1 + 2"));
+    assert_eq!(
+        (response.quiz_title(), response.template_name(), response.to()),
+        ("Simple addition", "single_digit_addition", "1 + 2")
+    );
     assert_eq!((response.email(), response.answer()), (EMAIL, "3"));
 }
 
@@ -138,9 +140,11 @@ fn an_all_correct_math_run_ends_after_exactly_mastery_answers() {
 #[test]
 fn mastering_a_template_whose_category_holds_others_does_not_crash() {
     // The book's bug: mastering removed the template from a list it assumed it was in.
-    let mut quiz = quiz_fields()
-        .with_mastery(1)
-        .with_templates([scripted_template("a", "one"), scripted_template("b", "one"), scripted_template("c", "two")]);
+    let mut quiz = quiz_fields().with_mastery(1).with_templates([
+        scripted_template("a", "one"),
+        scripted_template("b", "one"),
+        scripted_template("c", "two"),
+    ]);
     let mut rng = rng();
     let mut mastered = Vec::new();
     while quiz.select_question(&mut rng).unwrap().is_some() {
@@ -164,7 +168,10 @@ fn an_invalid_answer_keeps_the_question_and_the_streak() {
     assert_eq!(outcome.streak, 1);
     assert!(std::sync::Arc::ptr_eq(quiz.current_question().unwrap(), &asked_before));
     assert_eq!(quiz.streak("single_digit_addition"), Some(1));
-    assert_eq!(quiz.answer_question(respond(&quiz, "3")).unwrap(), mastery_core::AnswerOutcome { streak: 2, mastered: true });
+    assert_eq!(
+        quiz.answer_question(respond(&quiz, "3")).unwrap(),
+        mastery_core::AnswerOutcome { streak: 2, mastered: true }
+    );
 }
 
 #[test]
@@ -213,7 +220,8 @@ fn the_same_seed_and_answers_give_the_same_questions() {
 fn expected(quiz: &mastery_core::Quiz) -> String {
     let question = quiz.current_question().unwrap();
     let subs = question.substitutions();
-    let (left, right) = (subs.get("left").unwrap().as_integer().unwrap(), subs.get("right").unwrap().as_integer().unwrap());
+    let (left, right) =
+        (subs.get("left").unwrap().as_integer().unwrap(), subs.get("right").unwrap().as_integer().unwrap());
     let value = match question.template().category() {
         "addition" => left + right,
         "subtraction" => left - right,
@@ -234,7 +242,10 @@ fn quiz_and_template_errors_name_the_value() {
 #[test]
 fn a_failing_generator_leaves_the_quiz_unchanged() {
     let failing = template_fields()
-        .with_generators(vec![("left", Generator::function(|_| Err("out of operations".into()))), ("right", Generator::list([1i64]))])
+        .with_generators(vec![
+            ("left", Generator::function(|_| Err("out of operations".into()))),
+            ("right", Generator::list([1i64])),
+        ])
         .build();
     let mut quiz = quiz_fields().with_templates([failing]);
     let error = quiz.select_question(&mut rng()).unwrap_err();

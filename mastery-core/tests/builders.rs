@@ -66,7 +66,9 @@ pub fn double_digit_addition_fields() -> TemplateFields {
 
 /// A template that always asks "1 + 2".
 pub fn one_plus_two() -> Arc<Template> {
-    template_fields().with_generators(vec![("left", Generator::list([1i64])), ("right", Generator::list([2i64]))]).build()
+    template_fields()
+        .with_generators(vec![("left", Generator::list([1i64])), ("right", Generator::list([2i64]))])
+        .build()
 }
 
 /// A checker that ignores the question: "right" is correct, "wrong" incorrect, anything else invalid.
