@@ -64,6 +64,7 @@ pub struct Response {
     answer: String,
     verdict: Verdict,
     timestamp: Timestamp,
+    mastery: u32,
 }
 
 impl Response {
@@ -87,6 +88,7 @@ impl Response {
             answer,
             verdict,
             timestamp,
+            mastery: quiz.mastery(),
         })
     }
 
@@ -138,5 +140,11 @@ impl Response {
     /// When the answer was given.
     pub fn timestamp(&self) -> Timestamp {
         self.timestamp
+    }
+
+    /// The quiz's mastery when the answer was given, so a stored history can tell on its own who
+    /// mastered what.
+    pub fn mastery(&self) -> u32 {
+        self.mastery
     }
 }

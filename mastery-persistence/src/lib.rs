@@ -1,1 +1,121 @@
-//! Placeholder filled by its own issue.
+//! # mastery-persistence: where responses are kept
+//!
+//! The book treats persistence as a service the boundary calls, not a layer the core knows about.
+//! This crate is that service: a [`ResponseStore`] trait with two implementations —
+//! [`SqliteStore`], the embedded default, and [`MemoryStore`] for tests — and the reports computed
+//! from what was stored.
+//!
+//! The one idea: **acknowledged means durable.** [`ResponseStore::record`] resolves only after the
+//! response is committed. [`SqliteStore`] gets its speed by *group commit*: one writer thread takes
+//! every response waiting at that moment and commits them in one transaction, so a thousand
+//! concurrent learners pay for one `fsync`, not a thousand.
+//!
+//! The crate depends on `mastery-core` only among the workspace crates; the boundary never sees
+//! it, and the command line plugs the two together.
+//!
+//! ```
+//! use mastery_core::{Response, SplitMix64, Timestamp, examples};
+//! use mastery_persistence::{MemoryStore, ResponseRecord, ResponseStore};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store = MemoryStore::default();
+//! let mut quiz = examples::math_quiz();
+//! quiz.select_question(&mut SplitMix64::new(1))?;
+//! let response = Response::new(&quiz, "mathy@example.com", "3", Timestamp::from_millis(0))?;
+//! store.record(ResponseRecord::from(&response)).await?;
+//! let counts = store.responses_per_email("Math").await?;
+//! assert_eq!(counts["mathy@example.com"], 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod error;
+mod memory;
+mod record;
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use record::{LearnerReport, ReportBuilder, ReportRow, ResponseRecord, SubstitutionValue, report_from_records};
+pub use sqlite::{Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_schema_version};
+
+/// A result that arrives later: the store's operations are asynchronous so that a store on
+/// another machine (PostgreSQL, say) fits the same trait.
+pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send>>;
+
+/// A function run inside the transaction that saves a response: if it fails, the response is not
+/// saved. The book uses this to advance the quiz only when the row is written.
+pub type InTransaction = Box<dyn FnOnce() -> Result<(), String> + Send>;
+
+/// A place to keep responses. Callers hold it as `Arc<dyn ResponseStore>` and never learn which
+/// implementation they have.
+pub trait ResponseStore: Send + Sync {
+    /// Stores one response; resolves once it is durable.
+    fn record(&self, record: ResponseRecord) -> Pending<()> {
+        self.record_in_transaction(record, None)
+    }
+
+    /// Stores one response, running `in_transaction` inside the saving transaction; if it fails,
+    /// nothing is saved and the error is [`StoreError::Rejected`].
+    fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()>;
+
+    /// Every response to the quiz, oldest first.
+    fn responses(&self, quiz_title: &str) -> Pending<Vec<ResponseRecord>>;
+
+    /// The book's report: the number of responses per email.
+    fn responses_per_email(&self, quiz_title: &str) -> Pending<BTreeMap<String, u64>>;
+
+    /// One row per email, sorted by email: responses, correct, invalid and mastered templates.
+    fn report(&self, quiz_title: &str) -> Pending<Vec<LearnerReport>>;
+}
+
+impl dyn ResponseStore {
+    /// Stores a response while running `in_transaction` inside the saving transaction and returns
+    /// its value; if the function fails, nothing is saved.
+    ///
+    /// ```
+    /// use mastery_persistence::{MemoryStore, ResponseStore, StoreError};
+    /// # use mastery_core::{Response, SplitMix64, Timestamp, examples};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # let mut quiz = examples::math_quiz();
+    /// # quiz.select_question(&mut SplitMix64::new(1)).unwrap();
+    /// # let response = Response::new(&quiz, "a@example.com", "3", Timestamp::from_millis(0)).unwrap();
+    /// let store: std::sync::Arc<dyn ResponseStore> = std::sync::Arc::new(MemoryStore::default());
+    /// let value = store.record_response_with((&response).into(), || Ok::<_, String>(42)).await;
+    /// assert_eq!(value.unwrap(), 42);
+    /// let failed = store.record_response_with((&response).into(), || Err::<u8, _>("no".to_string())).await;
+    /// assert!(matches!(failed, Err(StoreError::Rejected(_))));
+    /// assert_eq!(store.responses("Math").await.unwrap().len(), 1);
+    /// # });
+    /// ```
+    pub async fn record_response_with<T, F>(&self, record: ResponseRecord, function: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, String> + Send + 'static,
+    {
+        let slot = Arc::new(Mutex::new(None));
+        let filled = Arc::clone(&slot);
+        let wrapped: InTransaction = Box::new(move || {
+            let value = function()?;
+            *filled.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(value);
+            Ok(())
+        });
+        self.record_in_transaction(record, Some(wrapped)).await?;
+        let value = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        value.ok_or(StoreError::Closed)
+    }
+}
+
+/// Counts responses per email from records.
+pub(crate) fn count_per_email<'a>(emails: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for email in emails {
+        *counts.entry(email.to_string()).or_insert(0) += 1;
+    }
+    counts
+}

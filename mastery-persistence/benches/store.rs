@@ -1,0 +1,125 @@
+//! Durable responses per second and acknowledgement latency, with group commit and with one
+//! transaction per response (the book's way), in the same run; then the report over 1M rows.
+//!
+//! Run: `cargo bench -p mastery-persistence --bench store` (`-- --quick` for a short run).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mastery_core::{Response, SplitMix64, Timestamp, examples};
+use mastery_persistence::{ResponseRecord, ResponseStore, SqliteOptions, SqliteStore};
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let drive = if quick { Duration::from_millis(300) } else { Duration::from_secs(2) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    println!("SQLite store, synchronous=FULL (durable against power loss), {:?} per cell", drive);
+    println!(
+        "{:>8} {:>12} {:>16} {:>10} {:>10} {:>16} {:>10}",
+        "writers", "mode", "responses/s", "p50 µs", "p99 µs", "per-response/s", "ratio"
+    );
+    for writers in [1usize, 16, 256, 1_000] {
+        let single = measure(&runtime, folder.path(), writers, 1, drive);
+        let grouped = measure(&runtime, folder.path(), writers, SqliteOptions::default().max_batch, drive);
+        println!(
+            "{writers:>8} {:>12} {:>16.0} {:>10.0} {:>10.0} {:>16.0} {:>9.1}x",
+            "group",
+            grouped.rate,
+            grouped.p50,
+            grouped.p99,
+            single.rate,
+            grouped.rate / single.rate
+        );
+        println!("{writers:>8} {:>12} {:>16.0} {:>10.0} {:>10.0}", "per-response", single.rate, single.p50, single.p99);
+    }
+    report_over(&runtime, folder.path(), if quick { 100_000 } else { 1_000_000 });
+}
+
+struct Cell {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+}
+
+fn sample_record(n: u64) -> ResponseRecord {
+    let mut quiz = examples::math_quiz();
+    quiz.select_question(&mut SplitMix64::new(n)).unwrap();
+    let email = format!("learner{}@example.com", n % 1_000);
+    ResponseRecord::from(&Response::new(&quiz, email, "7", Timestamp::from_millis(n)).unwrap())
+}
+
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    folder: &std::path::Path,
+    writers: usize,
+    max_batch: usize,
+    drive: Duration,
+) -> Cell {
+    let path = folder.join(format!("bench-{writers}-{max_batch}.db"));
+    let options = SqliteOptions { max_batch, ..SqliteOptions::default() };
+    let store: Arc<dyn ResponseStore> = Arc::new(SqliteStore::open_with(&path, options).unwrap());
+    let record = sample_record(1);
+    let (count, mut latencies) = runtime.block_on(async {
+        let deadline = Instant::now() + drive;
+        let tasks: Vec<_> = (0..writers)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    while Instant::now() < deadline {
+                        let start = Instant::now();
+                        store.record(record.clone()).await.unwrap();
+                        latencies.push(start.elapsed().as_secs_f64() * 1e6);
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        let elapsed = start.elapsed();
+        (all.len() as f64 / elapsed.as_secs_f64(), all)
+    });
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(f64::NAN);
+    Cell { rate: count, p50: at(0.5), p99: at(0.99) }
+}
+
+fn report_over(runtime: &tokio::runtime::Runtime, folder: &std::path::Path, rows: u64) {
+    let path = folder.join("report.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection.execute_batch("BEGIN").unwrap();
+    {
+        let mut insert = connection
+            .prepare("INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer, verdict, answered_at_ms, mastery) VALUES ('Math', ?1, '1 + 2', '{\"left\":1,\"right\":2}', ?2, '3', ?3, ?4, 2)")
+            .unwrap();
+        for n in 0..rows {
+            let verdict = ["correct", "correct", "incorrect", "invalid"][(n % 4) as usize];
+            insert
+                .execute(rusqlite::params![
+                    format!("t{}", n % 7),
+                    format!("learner{}@example.com", n % 1_000),
+                    verdict,
+                    n as i64
+                ])
+                .unwrap();
+        }
+    }
+    connection.execute_batch("COMMIT").unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let report = runtime.block_on(store.report("Math")).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(report.len(), 1_000);
+    }
+    times.sort();
+    println!("report over {rows} responses (1,000 learners): median {:.0} ms", times[2].as_secs_f64() * 1e3);
+}

@@ -1,0 +1,145 @@
+//! One suite, run against every store: the book's persistence tests (13–16) and more.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use mastery_core::{Quiz, Response, SplitMix64, Timestamp, Verdict, examples};
+use mastery_persistence::{MemoryStore, ResponseRecord, ResponseStore, SqliteStore, StoreError, SubstitutionValue};
+
+/// A store under test; the temporary folder lives as long as the store.
+struct Subject {
+    store: Arc<dyn ResponseStore>,
+    _folder: Option<tempfile::TempDir>,
+}
+
+fn memory() -> Subject {
+    Subject { store: Arc::new(MemoryStore::default()), _folder: None }
+}
+
+fn sqlite() -> Subject {
+    let folder = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(folder.path().join("mastery.db")).unwrap();
+    Subject { store: Arc::new(store), _folder: Some(folder) }
+}
+
+/// Runs a test body against both stores.
+macro_rules! for_each_store {
+    ($($name:ident => $body:expr;)*) => {
+        mod memory_store { use super::*; $( #[tokio::test] async fn $name() { let subject = memory(); ($body)(Arc::clone(&subject.store)).await } )* }
+        mod sqlite_store { use super::*; $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { let subject = sqlite(); ($body)(Arc::clone(&subject.store)).await } )* }
+    };
+}
+
+/// A record for the Math quiz with the given email and answer.
+fn record(email: &str, answer: &str) -> ResponseRecord {
+    let mut quiz = examples::math_quiz();
+    quiz.select_question(&mut SplitMix64::new(1)).unwrap();
+    ResponseRecord::from(&Response::new(&quiz, email, answer, Timestamp::from_millis(1_700_000_000_123)).unwrap())
+}
+
+/// Plays the quiz with scripted answers ("right", "wrong" or anything else) and returns the
+/// records with the quiz as the core left it.
+fn play(mut quiz: Quiz, email: &str, answers: &[&str], seed: u64) -> (Vec<ResponseRecord>, Quiz) {
+    let mut rng = SplitMix64::new(seed);
+    let mut records = Vec::new();
+    for (turn, answer) in answers.iter().enumerate() {
+        if quiz.current_question().is_none() && quiz.select_question(&mut rng).unwrap().is_none() {
+            break;
+        }
+        let question = quiz.current_question().unwrap();
+        let sum: i64 = question.substitutions().iter().filter_map(|(_, v)| v.as_integer()).sum();
+        let text = match *answer {
+            "right" => sum.to_string(),
+            "wrong" => (sum + 1).to_string(),
+            other => other.to_string(),
+        };
+        let response = Response::new(&quiz, email, text, Timestamp::from_millis(turn as u64)).unwrap();
+        records.push(ResponseRecord::from(&response));
+        quiz.answer_question(response).unwrap();
+    }
+    (records, quiz)
+}
+
+for_each_store! {
+    a_response_is_recorded => |store: Arc<dyn ResponseStore>| async move {
+        assert!(store.responses("Math").await.unwrap().is_empty());
+        store.record(record("mathy@example.com", "3")).await.unwrap();
+        let stored = store.responses("Math").await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].email, "mathy@example.com");
+    };
+
+    a_function_runs_in_the_saving_transaction_and_its_value_is_returned => |store: Arc<dyn ResponseStore>| async move {
+        let value = store.record_response_with(record("a@example.com", "3"), || Ok(7 * 6)).await.unwrap();
+        assert_eq!(value, 42);
+        assert_eq!(store.responses("Math").await.unwrap().len(), 1);
+    };
+
+    a_failing_function_rolls_the_save_back => |store: Arc<dyn ResponseStore>| async move {
+        let failed = store.record_response_with(record("a@example.com", "3"), || Err::<(), _>("boom".to_string())).await;
+        assert_eq!(failed.unwrap_err(), StoreError::Rejected("boom".into()));
+        assert!(store.responses("Math").await.unwrap().is_empty());
+        // The store keeps working after a rejected save.
+        store.record(record("a@example.com", "3")).await.unwrap();
+        assert_eq!(store.responses("Math").await.unwrap().len(), 1);
+    };
+
+    simple_reporting_counts_responses_per_email => |store: Arc<dyn ResponseStore>| async move {
+        for (email, answer) in [("a@example.com", "3"), ("a@example.com", "4"), ("b@example.com", "3")] {
+            store.record(record(email, answer)).await.unwrap();
+        }
+        let counts = store.responses_per_email("Math").await.unwrap();
+        assert_eq!(counts.into_iter().collect::<Vec<_>>(), [("a@example.com".to_string(), 2), ("b@example.com".to_string(), 1)]);
+        assert!(store.responses_per_email("Unknown").await.unwrap().is_empty());
+    };
+
+    every_field_survives_the_round_trip => |store: Arc<dyn ResponseStore>| async move {
+        let original = record("mathy@example.com", "  l2 ");
+        assert!(matches!(original.verdict, Verdict::Invalid(_)));
+        store.record(original.clone()).await.unwrap();
+        let stored = store.responses("Math").await.unwrap();
+        assert_eq!(stored, std::slice::from_ref(&original));
+        assert_eq!(stored[0].answered_at_ms, 1_700_000_000_123);
+        assert_eq!(stored[0].mastery, 2);
+        assert!(matches!(stored[0].substitutions[0], (ref name, SubstitutionValue::Integer(_)) if name == "left"));
+    };
+
+    the_report_agrees_with_the_core_on_who_mastered_what => |store: Arc<dyn ResponseStore>| async move {
+        let (alice, alice_quiz) = play(examples::arithmetic_quiz(), "alice@example.com",
+            &["right", "right", "x", "wrong", "right", "right", "right", "right", "right"], 5);
+        let (bob, bob_quiz) = play(examples::arithmetic_quiz(), "bob@example.com", &["right", "wrong", "right", "l2"], 6);
+        for record in alice.iter().chain(&bob) {
+            store.record(record.clone()).await.unwrap();
+        }
+        let report = store.report("Arithmetic").await.unwrap();
+        assert_eq!(report.len(), 2);
+        for (row, (records, quiz)) in report.iter().zip([(&alice, &alice_quiz), (&bob, &bob_quiz)]) {
+            let mastered: BTreeSet<&str> = quiz.mastered().collect();
+            assert_eq!(row.mastered.iter().map(String::as_str).collect::<BTreeSet<_>>(), mastered, "{}", row.email);
+            assert_eq!(row.responses, records.len() as u64);
+            assert_eq!(row.correct, records.iter().filter(|r| r.verdict == Verdict::Correct).count() as u64);
+            assert_eq!(row.invalid, records.iter().filter(|r| r.verdict.kind() == "invalid").count() as u64);
+        }
+        assert_eq!(report[0].email, "alice@example.com");
+        assert!(!report[0].mastered.is_empty());
+    };
+
+    concurrent_writers_store_every_acknowledged_response_exactly_once => |store: Arc<dyn ResponseStore>| async move {
+        let mut tasks = Vec::new();
+        for writer in 0..100 {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                for n in 0..20 {
+                    store.record(record(&format!("w{writer}@example.com"), &format!("{n}"))).await.unwrap();
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let stored = store.responses("Math").await.unwrap();
+        assert_eq!(stored.len(), 2_000);
+        let distinct: BTreeSet<(String, String)> = stored.into_iter().map(|r| (r.email, r.answer)).collect();
+        assert_eq!(distinct.len(), 2_000);
+    };
+}
