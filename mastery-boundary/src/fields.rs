@@ -1,0 +1,98 @@
+//! Untrusted quiz and template fields, as they arrive from a file, a form or an API caller.
+//!
+//! Every field is optional here: a missing field is a problem the validators report alongside
+//! all the others, not a parse failure that hides them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A quiz's own fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuizFields {
+    /// Required, non-blank.
+    pub title: Option<String>,
+    /// Correct answers in a row that master a template; at least 1, default 3.
+    pub mastery: Option<i64>,
+}
+
+impl QuizFields {
+    /// Fields with a title and the default mastery.
+    pub fn titled(title: impl Into<String>) -> Self {
+        QuizFields { title: Some(title.into()), mastery: None }
+    }
+
+    /// The same fields with `mastery` set.
+    pub fn with_mastery(mut self, mastery: i64) -> Self {
+        self.mastery = Some(mastery);
+        self
+    }
+}
+
+/// A template's fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateFields {
+    /// Required, non-blank, unique within a quiz.
+    pub name: Option<String>,
+    /// Required, non-blank.
+    pub category: Option<String>,
+    /// Optional text shown with each question.
+    pub instructions: Option<String>,
+    /// Required question text with `{{ name }}` placeholders.
+    pub raw: Option<String>,
+    /// Required, non-empty: one generator per placeholder.
+    pub generators: Option<BTreeMap<String, GeneratorSpec>>,
+    /// Required.
+    pub checker: Option<CheckerSpec>,
+}
+
+/// How a generator draws its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GeneratorSpec {
+    /// One element drawn uniformly.
+    List(Vec<ValueSpec>),
+    /// An integer from an inclusive range.
+    Range {
+        /// `[lo, hi]`.
+        range: (i64, i64),
+    },
+    /// A sandboxed expression; `rand(lo, hi)` draws from the quiz's random source.
+    Script {
+        /// The script's source.
+        script: String,
+    },
+}
+
+/// A literal value in a list generator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ValueSpec {
+    /// An integer.
+    Integer(i64),
+    /// Text.
+    Text(String),
+}
+
+/// How answers are judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CheckerSpec {
+    /// Correct when the answer equals the value of an expression over the substitutions.
+    Expect {
+        /// The expression.
+        expect: String,
+        /// Numbers within this distance count as equal (default 0).
+        tolerance: Option<f64>,
+        /// Compare text case-sensitively (default false).
+        case_sensitive: Option<bool>,
+    },
+    /// A boolean expression over the substitutions and `answer`; a text result marks the answer
+    /// invalid with that text as the reason.
+    Script {
+        /// The script's source.
+        script: String,
+    },
+}

@@ -1,0 +1,236 @@
+//! Quiz files: every rule and limit, each reported with its field, line and message.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mastery_boundary::{Limits, Scripts, Validator, check_quiz_file, load_quiz_file, parse_quiz_text};
+use mastery_core::{Response, SplitMix64, Timestamp, Verdict};
+use proptest::prelude::*;
+
+fn testdata(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+}
+
+/// The problems in `text`, one `LINE:COL: field: message` string each.
+fn problems(text: &str) -> Vec<String> {
+    problems_with(text, &Validator::default())
+}
+
+fn problems_with(text: &str, validator: &Validator) -> Vec<String> {
+    let found = parse_quiz_text("quiz.toml", text, validator).expect_err("the text has problems");
+    found.0.iter().map(|p| p.to_string().trim_start_matches("quiz.toml:").to_string()).collect()
+}
+
+const TEMPLATE: &str = r#"
+[[templates]]
+name = "sum"
+category = "addition"
+raw = "{{left}} + {{right}}"
+generators = { left = { range = [0, 9] }, right = [1, 2] }
+checker = { expect = "left + right" }
+"#;
+
+#[test]
+fn the_design_example_loads_and_judges_answers() {
+    let file = load_quiz_file(&testdata("arithmetic.toml"), &Validator::default()).unwrap();
+    let mut quiz = file.valid.quiz;
+    assert_eq!((quiz.title(), quiz.mastery()), ("Arithmetic", 3));
+    let question = quiz.select_question(&mut SplitMix64::new(3)).unwrap().unwrap();
+    let sum: i64 = question.substitutions().iter().filter_map(|(_, v)| v.as_integer()).sum();
+    let judge = |answer: &str| {
+        Response::new(&quiz, "a@example.com", answer, Timestamp::from_millis(0)).unwrap().verdict().clone()
+    };
+    assert_eq!(judge(&sum.to_string()), Verdict::Correct);
+    assert_eq!(judge(&format!(" {sum}.0 ")), Verdict::Correct);
+    assert_eq!(judge(&(sum + 1).to_string()), Verdict::Incorrect);
+    assert_eq!(judge("l2"), Verdict::Invalid("expected a number, got \"l2\"".into()));
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported_at_once_with_its_location() {
+    let found = load_quiz_file(&testdata("many_problems.toml"), &Validator::default()).unwrap_err();
+    let file = testdata("many_problems.toml").display().to_string();
+    let lines: Vec<String> = found.0.iter().map(|p| p.to_string().replace(&file, "F")).collect();
+    assert_eq!(
+        lines,
+        [
+            r#"F:1:1: titel: unknown key "titel" (did you mean "title"?)"#,
+            "F:1:1: title: title is required",
+            "F:2:11: mastery: mastery must be at least 1, got 0",
+            "F:6:12: templates[0].category: category must not be blank",
+            r#"F:7:7: templates[0].raw: placeholder {{ middle }} has no generator named "middle""#,
+            r#"F:8:23: templates[0].generators.left: generator "left" has an empty list"#,
+            "F:8:35: templates[0].generators.right: range [9, 1] has its low end above its high end",
+            "F:9:22: templates[0].checker.expect: script does not compile: Script is incomplete (script line 1, column 7)",
+            "F:11:1: templates[1].checker: checker is required",
+            r#"F:12:8: templates[1].name: template name "sum" is used more than once"#,
+            "F:14:7: templates[1].raw: placeholder opened at byte 0 is never closed with }}",
+            "F:18:8: templates[2].name: name must be text, got integer 7",
+            "F:21:31: templates[2].generators.a[2]: a[2] must be an integer or text, got float",
+            "F:22:39: templates[2].checker.tolerance: tolerance must be a finite number at least 0, got -1",
+            r#"F:23:1: templates[2].extra: unknown key "extra""#,
+        ]
+    );
+}
+
+#[test]
+fn toml_syntax_errors_are_reported_in_file_order() {
+    let found = load_quiz_file(&testdata("syntax.toml"), &Validator::default()).unwrap_err();
+    let positions: Vec<(usize, usize, &str)> = found.0.iter().map(|p| (p.line, p.column, p.field.as_str())).collect();
+    assert_eq!(positions, [(1, 16, "toml"), (2, 11, "toml"), (2, 13, "toml")]);
+}
+
+#[test]
+fn unknown_keys_suggest_the_close_known_key() {
+    let text = format!("title = \"T\"\n{}", TEMPLATE.replace("category =", "categroy ="));
+    let found = problems(&text);
+    assert_eq!(found[0], "3:1: templates[0].category: category is required");
+    assert_eq!(found[1], r#"5:1: templates[0].categroy: unknown key "categroy" (did you mean "category"?)"#);
+}
+
+#[test]
+fn a_generator_no_placeholder_uses_is_a_warning_not_an_error() {
+    let text = format!("title = \"T\"\n{}", TEMPLATE.replace("right = [1, 2]", "right = [1, 2], spare = [0]"));
+    let file = parse_quiz_text("quiz.toml", &text, &Validator::default()).unwrap();
+    let warnings: Vec<String> = file.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [r#"quiz.toml:7:67: templates[0].generators.spare: warning: generator "spare" is not used by any placeholder"#]
+    );
+}
+
+#[test]
+fn text_and_script_checkers_work_as_specified() {
+    let checked = check_quiz_file(&testdata("text_and_scripts.toml"), &Validator::default(), 200).unwrap();
+    let distinct: Vec<(String, usize)> =
+        checked.templates.iter().map(|t| (t.name.clone(), t.distinct_questions)).collect();
+    assert_eq!(distinct, [("capital".into(), 1), ("double".into(), 50), ("third".into(), 20)]);
+    let templates = &checked.quiz_file.valid.templates;
+    let capital = mastery_core::Question::new(&templates[0].template, &mut SplitMix64::new(1)).unwrap();
+    assert_eq!(capital.check("  paris ").unwrap(), Verdict::Correct);
+    assert_eq!(capital.check("Lyon").unwrap(), Verdict::Incorrect);
+    let double = mastery_core::Question::new(&templates[1].template, &mut SplitMix64::new(1)).unwrap();
+    let n = double.substitutions().get("n").unwrap().as_integer().unwrap();
+    assert_eq!(double.check(&(n * 2).to_string()).unwrap(), Verdict::Correct);
+    assert_eq!(double.check("").unwrap(), Verdict::Invalid("say a number".into()));
+    let third = mastery_core::Question::new(&templates[2].template, &mut SplitMix64::new(1)).unwrap();
+    let a = third.substitutions().get("a").unwrap().as_integer().unwrap() as f64;
+    assert_eq!(third.check(&format!("{:.2}", a / 3.0)).unwrap(), Verdict::Correct);
+    assert_eq!(third.check(&format!("{:.2}", a / 3.0 + 0.05)).unwrap(), Verdict::Incorrect);
+}
+
+#[test]
+fn case_sensitive_text_comparison_is_an_option() {
+    let text = "title = \"T\"\n[[templates]]\nname = \"c\"\ncategory = \"g\"\nraw = \"{{x}}\"\ngenerators = { x = [\"a\"] }\nchecker = { expect = \"\\\"Paris\\\"\", case_sensitive = true }\n";
+    let file = parse_quiz_text("quiz.toml", text, &Validator::default()).unwrap();
+    let question = mastery_core::Question::new(&file.valid.templates[0].template, &mut SplitMix64::new(1)).unwrap();
+    assert_eq!(question.check("Paris").unwrap(), Verdict::Correct);
+    assert_eq!(question.check("paris").unwrap(), Verdict::Incorrect);
+}
+
+#[test]
+fn hostile_scripts_are_stopped_within_a_bound() {
+    let start = Instant::now();
+    let found = check_quiz_file(&testdata("hostile.toml"), &Validator::default(), 200).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    let messages: Vec<(&str, &str)> = found.0.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    assert!(messages[0].1.ends_with("script ran too long (operation limit reached)"));
+    assert!(messages[1].1.ends_with("script recursed too deeply"));
+    assert!(messages[2].1.contains("script built a value too large (Length of string)"));
+    assert!(messages[3].1.ends_with("script built a value too large (Size of array/BLOB)"));
+}
+
+#[test]
+fn a_hostile_generator_at_run_time_is_an_error_for_that_question_not_a_hang() {
+    let file = load_quiz_file(&testdata("hostile.toml"), &Validator::default()).unwrap();
+    let mut quiz = file.valid.quiz;
+    let mut rng = SplitMix64::new(1);
+    let start = Instant::now();
+    let outcomes: Vec<bool> = (0..8).map(|_| quiz.select_question(&mut rng).is_err()).collect();
+    assert!(outcomes.iter().any(|failed| *failed));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn limits_are_clear_errors() {
+    let tight = Validator::new(
+        Scripts::default(),
+        Limits {
+            max_title_chars: 5,
+            max_templates: 1,
+            max_list_len: 2,
+            max_range_width: 100,
+            max_file_bytes: 4_000,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(
+        problems_with("title = \"Too long\"", &tight),
+        ["1:9: title: title must be at most 5 characters, got 8"]
+    );
+    let two = format!("title = \"T\"\n{TEMPLATE}{}", TEMPLATE.replace("\"sum\"", "\"other\""));
+    assert_eq!(problems_with(&two, &tight), ["3:1: templates: a quiz may have at most 1 templates, got 2"]);
+    let long_list = format!("title = \"T\"\n{}", TEMPLATE.replace("[1, 2]", "[1, 2, 3]"));
+    assert_eq!(
+        problems_with(&long_list, &tight),
+        [r#"7:51: templates[0].generators.right: generator "right" has 3 values, more than the 2 allowed"#]
+    );
+    let wide = format!("title = \"T\"\n{}", TEMPLATE.replace("[0, 9]", "[0, 1000]"));
+    assert_eq!(problems_with(&wide, &tight), ["7:23: templates[0].generators.left: range [0, 1000] is wider than 100"]);
+    let big = format!("title = \"T\"\n# {}\n", "x".repeat(5_000));
+    assert_eq!(problems_with(&big, &tight), ["1:1: file: the file is 5015 bytes, more than the 4000 allowed"]);
+}
+
+#[test]
+fn a_missing_or_unreadable_file_names_the_file() {
+    let found = load_quiz_file(Path::new("no/such/quiz.toml"), &Validator::default()).unwrap_err();
+    assert_eq!(found.to_string(), "no/such/quiz.toml:1:1: file: cannot read the file: no such file");
+    let folder = std::env::temp_dir().join(format!("mastery-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let binary = folder.join("binary.toml");
+    std::fs::write(&binary, b"title = \"\xff\"").unwrap();
+    let found = load_quiz_file(&binary, &Validator::default()).unwrap_err();
+    assert!(found.to_string().ends_with("file: the file is not UTF-8 text (byte 9)"), "{found}");
+}
+
+#[test]
+fn wrong_types_are_reported_with_what_was_expected() {
+    let text = "title = 5\nmastery = \"three\"\ntemplates = 1\n";
+    assert_eq!(
+        problems(text),
+        [
+            "1:9: title: title must be text, got integer 5",
+            "2:11: mastery: mastery must be an integer, got string",
+            "3:13: templates: templates must be an array of tables ([[templates]]), got integer 1",
+        ]
+    );
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic_the_loader(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse_quiz_text("fuzz.toml", &text, &Validator::default());
+    }
+
+    #[test]
+    fn arbitrary_toml_shapes_never_panic_the_loader(
+        keys in prop::collection::vec(prop::sample::select(vec!["title", "mastery", "name", "raw", "generators", "checker", "range", "script", "expect", "x"]), 1..8),
+        values in prop::collection::vec(prop::sample::select(vec!["1", "-5", "\"{{a}}\"", "[]", "[1, \"a\"]", "{ range = [2, 1] }", "{ script = \"loop {}\" }", "{ expect = \"a\" }", "true", "1.5", "{}"]), 1..8),
+    ) {
+        let mut text = String::new();
+        for (key, value) in keys.iter().zip(values.iter()) {
+            text.push_str(&format!("{key} = {value}\n"));
+        }
+        text.push_str("[[templates]]\n");
+        for (key, value) in keys.iter().zip(values.iter().rev()) {
+            text.push_str(&format!("{key} = {value}\n"));
+        }
+        let result = parse_quiz_text("fuzz.toml", &text, &Validator::default());
+        if let Err(problems) = result {
+            prop_assert!(!problems.0.is_empty());
+            prop_assert!(problems.0.iter().all(|p| p.line >= 1 && p.column >= 1));
+        }
+    }
+}
