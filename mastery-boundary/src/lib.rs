@@ -1,19 +1,74 @@
-//! # mastery-boundary
+//! # mastery-boundary: where untrusted input, time and concurrency meet the core
 //!
-//! Placeholder essay, completed below.
+//! The book's boundary layer and its "big, loud worker-bees". This crate turns untrusted input
+//! into core values ([`Validator`], [`load_quiz_file`]), and runs the processes that hold state:
+//!
+//! - the **quiz manager** keeps the quizzes learners can take;
+//! - one **session** worker per (quiz title, email) holds that learner's [`mastery_core::Quiz`],
+//!   started by a dynamic supervisor and found through a registry;
+//! - the **Proctor** opens and closes quizzes on a schedule;
+//! - a one-for-one [`Supervisor`] starts, restarts and stops all three.
+//!
+//! The one idea: **a worker is a task that owns its state; everyone else holds a handle with a
+//! bounded mailbox and makes calls** (a message carrying a reply channel, waited for with a
+//! timeout). Overload slows callers down; a dead worker is an error at once, never a hang.
+//!
+//! Persistence enters as a port ([`ResponsePort`]): this crate never knows which store is behind
+//! it. A response is recorded *before* the session's quiz advances.
+//!
+//! ```
+//! use mastery_boundary::{Mastery, MasteryConfig, Next};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let mastery = Mastery::start(MasteryConfig::default());
+//! mastery.install_quiz(mastery_core::examples::math_quiz()).await?;
+//! mastery.take_quiz("Math", "learner@example.com").await?;
+//! let mut question = mastery.select_question("Math", "learner@example.com").await?.unwrap();
+//! loop {
+//!     let sum: i64 = question.substitutions().iter().filter_map(|(_, v)| v.as_integer()).sum();
+//!     let answered = mastery.answer_question("Math", "learner@example.com", &sum.to_string()).await?;
+//!     match answered.next {
+//!         Next::Question(next) => question = next,
+//!         Next::Finished => break,
+//!     }
+//! }
+//! assert!(mastery.active_sessions_for("Math").is_empty(), "a finished session is gone");
+//! mastery.shutdown().await?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! **API Boundary:** everything [`Mastery`] exports is async or immediate, returns `Result` where
+//! it can fail, and accepts untrusted input only through the validators.
 
+mod call;
 mod check;
+mod error;
 mod fields;
+mod manager;
+mod mastery;
+mod port;
 mod problem;
+mod proctor;
 mod quiz_file;
+mod registry;
 mod script;
+mod session;
+mod supervisor;
 mod validate;
 
 pub use check::{TemplateSummary, self_test};
+pub use error::MasteryError;
 pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
+pub use manager::QuizManager;
+pub use mastery::{Mastery, MasteryConfig, validate_email};
+pub use port::{Clock, FnPort, NoPersistence, RecordFuture, ResponsePort, SystemClock};
 pub use problem::{Problem, Problems};
+pub use proctor::{Notify, Proctor, ProctorEvent};
 pub use quiz_file::{
     CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, load_quiz_file, parse_quiz_text,
 };
 pub use script::{Script, ScriptLimits, Scripts};
+pub use session::{Answered, Next};
+pub use supervisor::{ChildSpec, RestartIntensity, StartChild, Supervisor, SupervisorError};
 pub use validate::{ExpectChecker, Expected, Limits, ValidQuiz, ValidTemplate, Validator};

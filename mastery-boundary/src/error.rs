@@ -1,0 +1,65 @@
+//! The errors the `Mastery` API returns.
+
+use std::time::Duration;
+
+use mastery_core::QuizError;
+
+use crate::problem::Problems;
+
+/// Why a `Mastery` call failed. Every variant is an answer to the caller; none is a crash.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MasteryError {
+    /// The input did not pass validation; every problem is listed.
+    #[error("invalid input: {0}")]
+    Invalid(Problems),
+    /// No quiz has this title.
+    #[error("no quiz titled {0:?}")]
+    NoSuchQuiz(String),
+    /// The learner already has a session of this quiz.
+    #[error("{email} has already started quiz {title:?}")]
+    AlreadyStarted {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+    },
+    /// The learner has no session of this quiz (never started, finished or ended).
+    #[error("{email} has no session of quiz {title:?}")]
+    NoSession {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+    },
+    /// The session stopped while the call was in flight (it was ended, or it crashed).
+    #[error("the session of {email} in quiz {title:?} stopped before answering")]
+    SessionStopped {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+    },
+    /// A worker did not answer in time, or its mailbox stayed full.
+    #[error("the {worker} did not answer within {after:?}")]
+    Timeout {
+        /// Which worker.
+        worker: String,
+        /// The timeout in force.
+        after: Duration,
+    },
+    /// The core refused (answering with no current question, a failing generator or checker).
+    #[error("{0}")]
+    Quiz(QuizError),
+    /// The persistence port failed; the answer was not applied and the quiz did not move.
+    #[error("the answer was not recorded, so it was not applied: {0}")]
+    NotRecorded(String),
+    /// The system is shut down, or the worker behind this call is gone for good.
+    #[error("mastery is shut down")]
+    ShutDown,
+}
+
+impl From<QuizError> for MasteryError {
+    fn from(error: QuizError) -> Self {
+        MasteryError::Quiz(error)
+    }
+}

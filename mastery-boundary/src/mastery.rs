@@ -1,0 +1,294 @@
+//! The `Mastery` API: the one door into the boundary.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mastery_core::{Question, Quiz};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::error::MasteryError;
+use crate::fields::{QuizFields, TemplateFields};
+use crate::manager::{QuizManager, run_manager};
+use crate::port::{Clock, NoPersistence, ResponsePort, SystemClock};
+use crate::problem::{Problem, Problems};
+use crate::proctor::{Notify, Proctor, run_proctor};
+use crate::session::{Answered, SessionConfig, SessionSupervisor};
+use crate::supervisor::{ChildSpec, RestartIntensity, Supervisor, SupervisorError};
+use crate::validate::Validator;
+
+/// How a [`Mastery`] is built.
+#[derive(Clone)]
+pub struct MasteryConfig {
+    /// Where responses are recorded (the book's persistence function).
+    pub port: Arc<dyn ResponsePort>,
+    /// Where response timestamps come from.
+    pub clock: Arc<dyn Clock>,
+    /// Validates untrusted fields.
+    pub validator: Validator,
+    /// How long a caller waits for a worker's reply (including for room in its mailbox).
+    pub call_timeout: Option<Duration>,
+    /// How long a session waits for the port to record a response.
+    pub port_timeout: Duration,
+    /// Calls that may wait in one session's mailbox.
+    pub session_mailbox: usize,
+    /// Restarts of the manager or the Proctor allowed before the whole tree shuts down.
+    pub restart_intensity: RestartIntensity,
+    /// Longest answer accepted.
+    pub max_answer_chars: usize,
+}
+
+impl Default for MasteryConfig {
+    fn default() -> Self {
+        MasteryConfig {
+            port: Arc::new(NoPersistence),
+            clock: Arc::new(SystemClock),
+            validator: Validator::default(),
+            call_timeout: Some(Duration::from_secs(5)),
+            port_timeout: Duration::from_secs(10),
+            session_mailbox: 4,
+            restart_intensity: RestartIntensity::default(),
+            max_answer_chars: 1_000,
+        }
+    }
+}
+
+impl MasteryConfig {
+    /// The default configuration recording responses through `port`.
+    pub fn with_port(port: Arc<dyn ResponsePort>) -> Self {
+        MasteryConfig { port, ..MasteryConfig::default() }
+    }
+}
+
+/// The running system: quiz manager, session supervisor and Proctor under one supervisor.
+///
+/// Cheap to clone; every clone talks to the same workers.
+///
+/// ```
+/// use mastery_boundary::{Mastery, MasteryConfig, Next};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let mastery = Mastery::start(MasteryConfig::default());
+/// mastery.install_quiz(mastery_core::examples::math_quiz()).await?;
+/// mastery.take_quiz_seeded("Math", "learner@example.com", 7).await?;
+/// let question = mastery.select_question("Math", "learner@example.com").await?.unwrap();
+/// let answered = mastery.answer_question("Math", "learner@example.com", "not a number").await?;
+/// assert_eq!(answered.verdict.kind(), "invalid");
+/// assert!(matches!(answered.next, Next::Question(ref same) if same.asked() == question.asked()));
+/// mastery.shutdown().await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Mastery {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    manager: QuizManager,
+    sessions: Arc<SessionSupervisor>,
+    proctor: Proctor,
+    validator: Validator,
+    supervisor: Mutex<Option<Supervisor>>,
+    seeds: SeedSource,
+}
+
+impl Mastery {
+    /// Starts the workers under a supervisor. Must be called inside a tokio runtime.
+    pub fn start(config: MasteryConfig) -> Mastery {
+        let (manager, manager_inbox) = QuizManager::new(256, config.call_timeout);
+        let (proctor, proctor_inbox) = Proctor::new(256, config.call_timeout);
+        let sessions = Arc::new(SessionSupervisor::new(SessionConfig {
+            port: config.port,
+            clock: config.clock,
+            call_timeout: config.call_timeout,
+            port_timeout: config.port_timeout,
+            mailbox: config.session_mailbox.max(1),
+            max_answer_chars: config.max_answer_chars,
+        }));
+        let children = {
+            let sessions_child = Arc::clone(&sessions);
+            let proctor_sessions = Arc::clone(&sessions);
+            let proctor_manager = manager.clone();
+            vec![
+                ChildSpec::new("quiz manager", move |cancel| run_manager(Arc::clone(&manager_inbox), cancel)),
+                ChildSpec::new("session supervisor", move |cancel| {
+                    let sessions = Arc::clone(&sessions_child);
+                    async move {
+                        cancel.cancelled().await;
+                        sessions.shut_down().await;
+                    }
+                }),
+                ChildSpec::new("proctor", move |cancel| {
+                    run_proctor(
+                        Arc::clone(&proctor_inbox),
+                        proctor_manager.clone(),
+                        Arc::clone(&proctor_sessions),
+                        cancel,
+                    )
+                }),
+            ]
+        };
+        let supervisor = Supervisor::start(children, config.restart_intensity);
+        Mastery {
+            inner: Arc::new(Inner {
+                manager,
+                sessions,
+                proctor,
+                validator: config.validator,
+                supervisor: Mutex::new(Some(supervisor)),
+                seeds: SeedSource::default(),
+            }),
+        }
+    }
+
+    /// Validates quiz fields and adds the quiz (replacing one with the same title).
+    pub async fn build_quiz(&self, fields: QuizFields) -> Result<(), MasteryError> {
+        let quiz = self.inner.validator.quiz(&fields).map_err(MasteryError::Invalid)?;
+        self.inner.manager.build_quiz(quiz).await
+    }
+
+    /// Adds a quiz built in Rust (its templates may use Rust generators and checkers).
+    pub async fn install_quiz(&self, quiz: Quiz) -> Result<(), MasteryError> {
+        self.inner.manager.build_quiz(quiz).await
+    }
+
+    /// Validates template fields and adds the template to the quiz titled `title`.
+    pub async fn add_template(&self, title: &str, fields: TemplateFields) -> Result<(), MasteryError> {
+        let valid = self.inner.validator.template(&fields).map_err(MasteryError::Invalid)?;
+        self.inner.manager.add_template(title, valid.template).await
+    }
+
+    /// A copy of the quiz titled `title`.
+    pub async fn lookup_quiz_by_title(&self, title: &str) -> Result<Option<Quiz>, MasteryError> {
+        self.inner.manager.lookup_quiz_by_title(title).await
+    }
+
+    /// Removes the quiz titled `title`; its sessions carry on. `true` if it existed.
+    pub async fn remove_quiz(&self, title: &str) -> Result<bool, MasteryError> {
+        self.inner.manager.remove_quiz(title).await
+    }
+
+    /// Starts a session of the quiz for `email`, with a fresh random seed.
+    pub async fn take_quiz(&self, title: &str, email: &str) -> Result<(), MasteryError> {
+        self.take_quiz_seeded(title, email, self.inner.seeds.next()).await
+    }
+
+    /// Starts a session whose questions are drawn from `seed`: the same seed and the same answers
+    /// give the same questions.
+    pub async fn take_quiz_seeded(&self, title: &str, email: &str, seed: u64) -> Result<(), MasteryError> {
+        validate_email(email)?;
+        let quiz = self
+            .inner
+            .manager
+            .lookup_quiz_by_title(title)
+            .await?
+            .ok_or_else(|| MasteryError::NoSuchQuiz(title.to_string()))?;
+        self.inner.sessions.start(quiz, Arc::from(email), seed)
+    }
+
+    /// Picks the session's next question (abandoning an unanswered one); `None` when the quiz is
+    /// finished, which also ends the session.
+    pub async fn select_question(&self, title: &str, email: &str) -> Result<Option<Arc<Question>>, MasteryError> {
+        self.inner.sessions.select_question(title, email).await
+    }
+
+    /// Answers the current question. The response is recorded first; only then does the quiz move.
+    pub async fn answer_question(&self, title: &str, email: &str, answer: &str) -> Result<Answered, MasteryError> {
+        self.inner.sessions.answer_question(title, email, answer).await
+    }
+
+    /// Validates a quiz and its templates and has the Proctor open it at `start_at` and close it
+    /// at `end_at`.
+    pub async fn schedule_quiz(
+        &self,
+        fields: QuizFields,
+        templates: Vec<TemplateFields>,
+        start_at: Instant,
+        end_at: Instant,
+        notify: Option<Notify>,
+    ) -> Result<(), MasteryError> {
+        let valid = self.inner.validator.quiz_with_templates(&fields, &templates).map_err(MasteryError::Invalid)?;
+        self.schedule_built_quiz(valid.quiz, start_at, end_at, notify).await
+    }
+
+    /// Schedules a quiz built in Rust.
+    pub async fn schedule_built_quiz(
+        &self,
+        quiz: Quiz,
+        start_at: Instant,
+        end_at: Instant,
+        notify: Option<Notify>,
+    ) -> Result<(), MasteryError> {
+        self.inner.proctor.schedule(quiz, start_at, end_at, notify).await
+    }
+
+    /// Emails with a live session of the quiz, sorted.
+    pub fn active_sessions_for(&self, title: &str) -> Vec<String> {
+        self.inner.sessions.active_sessions_for(title)
+    }
+
+    /// Ends the sessions named by `(title, email)`; returns how many were live.
+    pub fn end_sessions(&self, keys: &[(String, String)]) -> usize {
+        self.inner.sessions.end_sessions(keys)
+    }
+
+    /// Live sessions across every quiz.
+    pub fn session_count(&self) -> usize {
+        self.inner.sessions.len()
+    }
+
+    /// Session tasks still running (a session whose entry is gone may still be finishing a call).
+    pub fn running_session_tasks(&self) -> usize {
+        self.inner.sessions.running_tasks()
+    }
+
+    /// Stops the Proctor, every session and the manager, in that order, and joins them. Reports
+    /// whether the supervisor had given up earlier.
+    pub async fn shutdown(&self) -> Result<(), SupervisorError> {
+        let supervisor = self.inner.supervisor.lock().await.take();
+        match supervisor {
+            Some(supervisor) => supervisor.shutdown().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Per-session seeds when the caller gives none: random per process, distinct per session.
+struct SeedSource {
+    base: u64,
+    counter: AtomicU64,
+}
+
+impl Default for SeedSource {
+    fn default() -> Self {
+        SeedSource { base: RandomState::new().hash_one(std::process::id()), counter: AtomicU64::new(0) }
+    }
+}
+
+impl SeedSource {
+    fn next(&self) -> u64 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        self.base ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// An email is untrusted: it must look like one and be of sane length.
+pub fn validate_email(email: &str) -> Result<(), MasteryError> {
+    let invalid = |message: String| Err(MasteryError::Invalid(Problems(vec![Problem::new("email", message)])));
+    if email.trim().is_empty() {
+        return invalid("email must not be blank".into());
+    }
+    if email.chars().count() > 254 {
+        return invalid(format!("email must be at most 254 characters, got {}", email.chars().count()));
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return invalid(format!("email must not contain spaces or control characters, got {email:?}"));
+    }
+    match email.rsplit_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => Ok(()),
+        _ => invalid(format!("email must look like name@domain, got {email:?}")),
+    }
+}

@@ -1,0 +1,263 @@
+//! Quiz sessions: one worker per (quiz title, email), started by a dynamic supervisor and found
+//! through the registry.
+//!
+//! A session is *temporary*: when it finishes, is ended or panics it is removed from the registry
+//! and never restarted; other sessions carry on, and its caller gets a typed error at once (the
+//! dropped reply), never a hang.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mastery_core::{Question, Quiz, Response, SplitMix64, Verdict};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::call::{CallError, within};
+use crate::error::MasteryError;
+use crate::port::{Clock, ResponsePort};
+use crate::registry::{Entry, Registry};
+
+/// A message to a session. Kept small: every session's mailbox reserves room for a block of them.
+pub(crate) enum SessionCall {
+    Select(oneshot::Sender<Result<Option<Arc<Question>>, MasteryError>>),
+    Answer(Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
+}
+
+/// What answering did.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// The question answered.
+    pub question: Arc<Question>,
+    /// The checker's verdict.
+    pub verdict: Verdict,
+    /// The template's streak after this answer (`mastery` on the answer that masters it).
+    pub streak: u32,
+    /// Whether this answer mastered the template.
+    pub mastered: bool,
+    /// What comes next.
+    pub next: Next,
+}
+
+/// What follows an answer.
+#[derive(Debug, Clone)]
+pub enum Next {
+    /// The next question — the same one again after an invalid answer.
+    Question(Arc<Question>),
+    /// Every template is mastered; the session has ended.
+    Finished,
+}
+
+/// How sessions behave.
+#[derive(Clone)]
+pub(crate) struct SessionConfig {
+    pub(crate) port: Arc<dyn ResponsePort>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) port_timeout: Duration,
+    pub(crate) mailbox: usize,
+    pub(crate) max_answer_chars: usize,
+}
+
+/// The dynamic supervisor of sessions: starts them, tracks their tasks, ends them.
+pub(crate) struct SessionSupervisor {
+    registry: Arc<Registry>,
+    tasks: TaskTracker,
+    next_id: AtomicU64,
+    config: SessionConfig,
+}
+
+impl SessionSupervisor {
+    pub(crate) fn new(config: SessionConfig) -> Self {
+        SessionSupervisor { registry: Arc::default(), tasks: TaskTracker::new(), next_id: AtomicU64::new(1), config }
+    }
+
+    /// Starts a session of `quiz` for `email`, drawing questions from `seed`.
+    pub(crate) fn start(&self, quiz: Quiz, email: Arc<str>, seed: u64) -> Result<(), MasteryError> {
+        if self.tasks.is_closed() {
+            return Err(MasteryError::ShutDown);
+        }
+        let title = Arc::clone(quiz.shared_title());
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (mailbox, inbox) = mpsc::channel(self.config.mailbox);
+        if !self.registry.insert(&title, &email, Entry { id, mailbox }) {
+            return Err(MasteryError::AlreadyStarted { title: title.to_string(), email: email.to_string() });
+        }
+        let span = tracing::info_span!("session", quiz = %title, email = %email);
+        let worker = SessionWorker {
+            quiz,
+            rng: SplitMix64::new(seed),
+            email: Arc::clone(&email),
+            config: self.config.clone(),
+            _guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
+        };
+        self.tasks.spawn(worker.run(inbox).instrument(span));
+        Ok(())
+    }
+
+    pub(crate) async fn select_question(
+        &self,
+        title: &str,
+        email: &str,
+    ) -> Result<Option<Arc<Question>>, MasteryError> {
+        self.call(title, email, SessionCall::Select).await?
+    }
+
+    pub(crate) async fn answer_question(
+        &self,
+        title: &str,
+        email: &str,
+        answer: &str,
+    ) -> Result<Answered, MasteryError> {
+        let limit = self.config.max_answer_chars;
+        if answer.len() > limit && answer.chars().count() > limit {
+            let problem = crate::Problem::new("answer", format!("answer must be at most {limit} characters"));
+            return Err(MasteryError::Invalid(crate::Problems(vec![problem])));
+        }
+        let answer: Box<str> = answer.into();
+        self.call(title, email, |reply| SessionCall::Answer(answer, reply)).await?
+    }
+
+    async fn call<R>(
+        &self,
+        title: &str,
+        email: &str,
+        message: impl FnOnce(oneshot::Sender<R>) -> SessionCall,
+    ) -> Result<R, MasteryError> {
+        let (reply, replied) = oneshot::channel();
+        let stopped = || MasteryError::SessionStopped { title: title.into(), email: email.into() };
+        // Sending under the shard's lock saves cloning the mailbox on the common path.
+        let waiting = self
+            .registry
+            .with(title, email, |entry| match entry.mailbox.try_send(message(reply)) {
+                Ok(()) => Ok(None),
+                Err(mpsc::error::TrySendError::Full(message)) => Ok(Some((entry.mailbox.clone(), message))),
+                Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+            })
+            .ok_or_else(|| MasteryError::NoSession { title: title.into(), email: email.into() })?
+            .map_err(|()| stopped())?;
+        let outcome = within(self.config.call_timeout, async {
+            if let Some((mailbox, message)) = waiting {
+                mailbox.send(message).await.map_err(|_| CallError::Stopped)?;
+            }
+            replied.await.map_err(|_| CallError::Stopped)
+        })
+        .await;
+        outcome.map_err(|error| match error {
+            CallError::Stopped => stopped(),
+            CallError::TimedOut => MasteryError::Timeout {
+                worker: format!("session of {email} in {title:?}"),
+                after: self.config.call_timeout.unwrap_or_default(),
+            },
+        })
+    }
+
+    /// Emails with a live session of `title`, sorted.
+    pub(crate) fn active_sessions_for(&self, title: &str) -> Vec<String> {
+        self.registry.emails_for(title)
+    }
+
+    /// Ends the named sessions: each finishes the call in hand, then stops.
+    pub(crate) fn end_sessions(&self, keys: &[(String, String)]) -> usize {
+        keys.iter().filter_map(|(title, email)| self.registry.remove(title, email)).count()
+    }
+
+    /// Ends every session of `title`, returning how many there were.
+    pub(crate) fn end_sessions_for(&self, title: &str) -> usize {
+        self.registry.drain(Some(title)).len()
+    }
+
+    /// Live sessions.
+    pub(crate) fn len(&self) -> usize {
+        self.registry.len()
+    }
+
+    /// Ends every session, refuses new ones, and waits until every session task has stopped.
+    pub(crate) async fn shut_down(&self) {
+        self.tasks.close();
+        drop(self.registry.drain(None));
+        self.tasks.wait().await;
+    }
+
+    /// Session tasks still running.
+    pub(crate) fn running_tasks(&self) -> usize {
+        self.tasks.len()
+    }
+}
+
+/// Removes the session's registry entry when its task ends — normally or by a panic.
+struct RegistryGuard {
+    registry: Arc<Registry>,
+    title: Arc<str>,
+    email: Arc<str>,
+    id: u64,
+}
+
+impl Drop for RegistryGuard {
+    fn drop(&mut self) {
+        self.registry.remove_if(&self.title, &self.email, self.id);
+        if std::thread::panicking() {
+            tracing::error!(quiz = %self.title, email = %self.email, "session panicked; it is not restarted");
+        }
+    }
+}
+
+struct SessionWorker {
+    quiz: Quiz,
+    rng: SplitMix64,
+    email: Arc<str>,
+    config: SessionConfig,
+    _guard: RegistryGuard,
+}
+
+impl SessionWorker {
+    async fn run(mut self, mut inbox: mpsc::Receiver<SessionCall>) {
+        tracing::debug!("session started");
+        while let Some(call) = inbox.recv().await {
+            let finished = match call {
+                SessionCall::Select(reply) => {
+                    let selected = self.quiz.select_question(&mut self.rng).map(|q| q.cloned()).map_err(Into::into);
+                    let finished = matches!(selected, Ok(None));
+                    let _ = reply.send(selected);
+                    finished
+                }
+                SessionCall::Answer(answer, reply) => {
+                    let answered = self.answer(answer).await;
+                    let finished = matches!(answered, Ok(Answered { next: Next::Finished, .. }));
+                    let _ = reply.send(answered);
+                    finished
+                }
+            };
+            if finished {
+                tracing::info!("session finished: every template mastered");
+                return;
+            }
+        }
+        tracing::info!("session ended");
+    }
+
+    /// Records the response, and only then moves the quiz on.
+    async fn answer(&mut self, answer: Box<str>) -> Result<Answered, MasteryError> {
+        let response =
+            Response::new(&self.quiz, Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
+        let recorded = tokio::time::timeout(self.config.port_timeout, self.config.port.record(&response)).await;
+        match recorded {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => return Err(MasteryError::NotRecorded(reason)),
+            Err(_) => {
+                let waited = self.config.port_timeout;
+                return Err(MasteryError::NotRecorded(format!("the store did not answer within {waited:?}")));
+            }
+        }
+        let question = Arc::clone(response.question());
+        let verdict = response.verdict().clone();
+        let outcome = self.quiz.answer_question(response)?;
+        let next = match &verdict {
+            Verdict::Invalid(_) => Some(Arc::clone(&question)),
+            _ => self.quiz.select_question(&mut self.rng)?.cloned(),
+        };
+        let next = next.map_or(Next::Finished, Next::Question);
+        Ok(Answered { question, verdict, streak: outcome.streak, mastered: outcome.mastered, next })
+    }
+}
