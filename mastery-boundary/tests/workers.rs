@@ -106,7 +106,7 @@ async fn take_a_quiz_manage_the_lifecycle_and_persist_responses() {
     let question = mastery.select_question("Math", EMAIL).await.unwrap().unwrap();
     assert_eq!(question.asked(), "1 + 2");
 
-    let mut answer = |text: &'static str| {
+    let answer = |text: &'static str| {
         let mastery = mastery.clone();
         async move { mastery.answer_question("Math", EMAIL, text).await.unwrap() }
     };
