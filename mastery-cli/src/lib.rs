@@ -1,0 +1,184 @@
+//! # mastery-cli: the `mastery` command line
+//!
+//! The assembly layer — the book's Phoenix chapter in command-line form. It parses arguments,
+//! wires the boundary to the SQLite store through one port ([`wiring::StorePort`]), and prints.
+//! It holds no quiz logic of its own.
+//!
+//! ```text
+//! mastery run [QUIZ_FILE] [--email EMAIL] [--seed N] [--db PATH] [--time-limit 5m] [--json]
+//! mastery check QUIZ_FILE
+//! mastery report TITLE [--db PATH] [--format table|json|csv]
+//! mastery completions bash|zsh|fish
+//! ```
+
+pub mod check;
+pub mod duration;
+pub mod output;
+pub mod report;
+pub mod run;
+pub mod wiring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// How a run ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every template mastered.
+    Finished,
+    /// The time limit ended the quiz.
+    TimeUp,
+    /// Standard input ended.
+    EndOfInput,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// An error that ends the command: the message for stderr (if any) and the exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What to print on stderr; nothing when empty.
+    pub message: String,
+    /// The exit status.
+    pub status: u8,
+}
+
+impl Failure {
+    /// An error: exit status 1.
+    pub fn error(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), status: 1 }
+    }
+
+    /// A stop with nothing to say (stdout closed under us).
+    pub fn quiet() -> Self {
+        Failure { message: String::new(), status: 1 }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "mastery",
+    version,
+    about = "Take, script, check and report mastery quizzes",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Take a quiz: the built-in demo without a file.
+    #[command(
+        after_help = "Examples:\n  mastery run\n  mastery run quiz.toml --email ada@example.com --time-limit 5m\n  printf '3\\n7\\n' | mastery run --seed 1 --json"
+    )]
+    Run {
+        /// The quiz file (TOML); the demo quiz `Arithmetic` when absent.
+        quiz_file: Option<PathBuf>,
+        /// Who is taking the quiz.
+        #[arg(long, default_value = "learner@localhost")]
+        email: String,
+        /// Fixes the questions: the same seed and answers give the same run.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// End the quiz after this long: 90s, 5m, 1h30m.
+        #[arg(long, value_parser = duration::parse_duration)]
+        time_limit: Option<std::time::Duration>,
+        /// Write one JSON event per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a quiz file and self-test every template.
+    #[command(after_help = "Example:\n  mastery check quiz.toml")]
+    Check {
+        /// The quiz file (TOML).
+        quiz_file: PathBuf,
+    },
+    /// Show each learner's results in a quiz.
+    #[command(
+        after_help = "Examples:\n  mastery report Arithmetic\n  mastery report Arithmetic --format csv > results.csv"
+    )]
+    Report {
+        /// The quiz's title.
+        title: String,
+        /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// How to print it.
+        #[arg(long, value_enum, default_value = "table")]
+        format: report::Format,
+    },
+    /// Print shell completions.
+    #[command(after_help = "Example:\n  mastery completions bash > ~/.local/share/bash-completion/completions/mastery")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Runs the command line with `args` and returns the exit status.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    // Clap exits 2 on a usage error and 0 for --help and --version, as the contract asks.
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging();
+    let result = match cli.command {
+        Command::Run { quiz_file, email, seed, db, time_limit, json } => {
+            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json }).map(|outcome| match outcome {
+                Outcome::Interrupted => 130,
+                _ => 0,
+            })
+        }
+        Command::Check { quiz_file } => check::check(&quiz_file).and_then(print),
+        Command::Report { title, db, format } => report::report(&title, db.as_deref(), format).and_then(print),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mastery", &mut std::io::stdout());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("{}", prefixed(&failure.message));
+            }
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe is a quiet stop.
+fn print(text: String) -> Result<u8, Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::quiet()),
+        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Prefixes a one-line error with `mastery: `; a located list (`FILE:LINE:COL: …`) stays as it is.
+fn prefixed(message: &str) -> String {
+    if message.lines().count() > 1 { message.to_string() } else { format!("mastery: {message}") }
+}
+
+/// Logs go to stderr, and only when asked for with `MASTERY_LOG` (e.g. `MASTERY_LOG=debug`).
+fn init_logging() {
+    let Ok(filter) = std::env::var("MASTERY_LOG") else { return };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,196 @@
+//! What a run prints: JSON events for scripts, or text for people.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use mastery_boundary::Answered;
+use mastery_core::{Question, Verdict};
+use serde::Serialize;
+
+/// One line of `--json` output. Field names and order are the command line's contract.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// A question to answer.
+    Question {
+        /// The template's name.
+        template: &'a str,
+        /// The template's category.
+        category: &'a str,
+        /// The question's text.
+        asked: &'a str,
+    },
+    /// An answer, printed only once its response is durable.
+    Answer {
+        /// The template answered.
+        template: &'a str,
+        /// The answer as given.
+        answer: &'a str,
+        /// The book's yes/no.
+        correct: bool,
+        /// `correct`, `incorrect` or `invalid`.
+        verdict: &'a str,
+        /// The template's streak after this answer.
+        streak: u32,
+    },
+    /// A template was mastered.
+    Mastered {
+        /// The template.
+        template: &'a str,
+    },
+    /// Every template is mastered.
+    Finished {
+        /// The quiz.
+        title: &'a str,
+    },
+    /// The time limit ended the quiz.
+    TimeUp {
+        /// The quiz.
+        title: &'a str,
+    },
+}
+
+/// How the run talks.
+pub struct Output {
+    pub(crate) json: bool,
+    pub(crate) interactive: bool,
+    pub(crate) color: bool,
+    pub(crate) mastery: u32,
+    pub(crate) templates: usize,
+    pub(crate) mastered: usize,
+    pub(crate) answers: usize,
+    pub(crate) correct: usize,
+}
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+impl Output {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color { format!("{style}{text}{RESET}") } else { text.to_string() }
+    }
+
+    fn line(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{text}")?;
+        out.flush()
+    }
+
+    fn event(&self, event: &Event<'_>) -> io::Result<()> {
+        let text = serde_json::to_string(event).map_err(io::Error::other)?;
+        self.line(&text)
+    }
+
+    /// Shows a question (and, for people, its instructions and a prompt).
+    pub fn question(&self, question: &Question, time_left: Option<Duration>) -> io::Result<()> {
+        let template = question.template();
+        if self.json {
+            return self.event(&Event::Question {
+                template: template.name(),
+                category: template.category(),
+                asked: question.asked(),
+            });
+        }
+        if !self.interactive {
+            return self.line(question.asked());
+        }
+        let mut header = format!("{} · {}", template.category(), template.name());
+        if let Some(left) = time_left {
+            header.push_str(&format!(" · {} left", clock(left)));
+        }
+        self.line(&self.paint(DIM, &header))?;
+        if !template.instructions().is_empty() {
+            self.line(template.instructions())?;
+        }
+        let mut out = io::stdout().lock();
+        write!(out, "{} {} ", self.paint(BOLD, question.asked()), self.paint(DIM, "›"))?;
+        out.flush()
+    }
+
+    /// Reports a judged answer.
+    pub fn answered(&mut self, answered: &Answered, answer: &str) -> io::Result<()> {
+        let template = answered.question.template().name();
+        self.answers += 1;
+        self.correct += usize::from(answered.verdict.is_correct());
+        self.mastered += usize::from(answered.mastered);
+        if self.json {
+            self.event(&Event::Answer {
+                template,
+                answer,
+                correct: answered.verdict.is_correct(),
+                verdict: answered.verdict.kind(),
+                streak: answered.streak,
+            })?;
+            if answered.mastered {
+                self.event(&Event::Mastered { template })?;
+            }
+            return Ok(());
+        }
+        let progress =
+            format!("streak {}/{} · mastered {}/{}", answered.streak, self.mastery, self.mastered, self.templates);
+        let verdict = match &answered.verdict {
+            Verdict::Correct => self.paint(GREEN, "✓ correct"),
+            Verdict::Incorrect => self.paint(RED, "✗ incorrect"),
+            Verdict::Invalid(reason) => self.paint(YELLOW, &format!("? cannot read that: {reason}; try again")),
+        };
+        self.line(&format!("{verdict}  {}", self.paint(DIM, &progress)))?;
+        if answered.mastered {
+            self.line(&self.paint(GREEN, &format!("★ mastered {template}")))?;
+        }
+        Ok(())
+    }
+
+    /// Every template mastered.
+    pub fn finished(&self, title: &str) -> io::Result<()> {
+        if self.json {
+            return self.event(&Event::Finished { title });
+        }
+        self.line(&format!("Finished {title:?}: every template mastered."))?;
+        self.summary()
+    }
+
+    /// The time limit ended the quiz.
+    pub fn time_up(&self, title: &str) -> io::Result<()> {
+        if self.json {
+            return self.event(&Event::TimeUp { title });
+        }
+        if self.interactive {
+            self.line("")?;
+        }
+        self.line(&format!("Time is up for {title:?}."))?;
+        self.summary()
+    }
+
+    /// The input ended before the quiz did.
+    pub fn stopped(&self) -> io::Result<()> {
+        if self.json || !self.interactive {
+            return Ok(());
+        }
+        self.line("")?;
+        self.line("Stopped; every answer so far is saved.")?;
+        self.summary()
+    }
+
+    fn summary(&self) -> io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        self.line(&format!(
+            "{} answers, {} correct; {}/{} templates mastered.",
+            self.answers, self.correct, self.mastered, self.templates
+        ))
+    }
+}
+
+/// `4:05` or `1:02:03`.
+fn clock(left: Duration) -> String {
+    let seconds = left.as_secs();
+    match seconds / 3600 {
+        0 => format!("{}:{:02}", seconds / 60, seconds % 60),
+        hours => format!("{hours}:{:02}:{:02}", (seconds / 60) % 60, seconds % 60),
+    }
+}

@@ -1,0 +1,122 @@
+//! `mastery report`: one row per learner, as a table, JSON or CSV.
+
+use std::path::Path;
+
+use mastery_persistence::{LearnerReport, ResponseStore};
+use serde::Serialize;
+
+use crate::Failure;
+use crate::wiring::{database_path, open_store};
+
+/// The report's formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// An array of objects.
+    Json,
+    /// A header and one row per email.
+    Csv,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    email: &'a str,
+    responses: u64,
+    correct: u64,
+    invalid: u64,
+    mastered: &'a [String],
+}
+
+/// Prints the report for `title`. A quiz nobody answered, or a database not yet created, gives an
+/// empty report rather than an error.
+pub fn report(title: &str, db: Option<&Path>, format: Format) -> Result<String, Failure> {
+    let path = database_path(db).map_err(Failure::error)?;
+    let rows = if path.exists() { read(&path, title)? } else { Vec::new() };
+    Ok(match format {
+        Format::Json => json(&rows)?,
+        Format::Csv => csv(&rows),
+        Format::Table => table(&rows),
+    })
+}
+
+fn read(path: &Path, title: &str) -> Result<Vec<LearnerReport>, Failure> {
+    let store = open_store(path).map_err(Failure::error)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(store.report(title)).map_err(|e| Failure::error(e.to_string()))
+}
+
+fn json(rows: &[LearnerReport]) -> Result<String, Failure> {
+    let rows: Vec<Row<'_>> = rows
+        .iter()
+        .map(|r| Row {
+            email: &r.email,
+            responses: r.responses,
+            correct: r.correct,
+            invalid: r.invalid,
+            mastered: &r.mastered,
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).map_err(|e| Failure::error(e.to_string()))
+}
+
+fn csv(rows: &[LearnerReport]) -> String {
+    let mut text = String::from("email,responses,correct,invalid,mastered\n");
+    for row in rows {
+        let fields = [
+            csv_field(&row.email),
+            row.responses.to_string(),
+            row.correct.to_string(),
+            row.invalid.to_string(),
+            csv_field(&row.mastered.join(";")),
+        ];
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    text.pop();
+    text
+}
+
+/// Quotes a field that holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+fn table(rows: &[LearnerReport]) -> String {
+    let header = ["EMAIL", "RESPONSES", "CORRECT", "INVALID", "MASTERED"].map(String::from);
+    let mut lines: Vec<[String; 5]> = vec![header];
+    for row in rows {
+        lines.push([
+            row.email.clone(),
+            row.responses.to_string(),
+            row.correct.to_string(),
+            row.invalid.to_string(),
+            if row.mastered.is_empty() { "-".into() } else { row.mastered.join(", ") },
+        ]);
+    }
+    let widths: Vec<usize> = (0..5).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut text: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            let cells: Vec<String> = line
+                .iter()
+                .enumerate()
+                .map(|(c, cell)| match c {
+                    0 | 4 => format!("{cell:<width$}", width = widths[c]),
+                    _ => format!("{cell:>width$}", width = widths[c]),
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect();
+    if rows.is_empty() {
+        text.push("(no responses)".into());
+    }
+    text.join("\n")
+}

@@ -1,0 +1,449 @@
+//! The `mastery` binary as scripts and people use it: every subcommand, event, format and exit
+//! status of the command-line contract.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::Value;
+
+/// A temporary home for one test: its own database.
+struct Home {
+    folder: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home { folder: tempfile::tempdir().unwrap() }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.folder.path().join("data").join("mastery.db")
+    }
+
+    fn mastery(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin!("mastery"));
+        command.args(args).env("MASTERY_DB", self.db()).env_remove("MASTERY_LOG");
+        command
+    }
+
+    /// Runs with `input` on stdin; returns (status, stdout, stderr).
+    fn run(&self, args: &[&str], input: &str) -> (i32, String, String) {
+        let mut child =
+            self.mastery(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into(),
+            String::from_utf8_lossy(&output.stderr).into(),
+        )
+    }
+
+    /// Starts `mastery run --json` to be driven one event at a time.
+    fn drive(&self, args: &[&str]) -> Driver {
+        let mut full = vec!["run", "--json"];
+        full.extend_from_slice(args);
+        let mut child =
+            self.mastery(&full).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Driver { child, stdin: Some(stdin), stdout }
+    }
+}
+
+fn testdata(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mastery-boundary/testdata").join(name).display().to_string()
+}
+
+struct Driver {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Driver {
+    fn event(&mut self) -> Value {
+        let mut line = String::new();
+        assert!(self.stdout.read_line(&mut line).unwrap() > 0, "the run ended early");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"))
+    }
+
+    fn answer(&mut self, answer: &str) {
+        writeln!(self.stdin.as_mut().unwrap(), "{answer}").unwrap();
+    }
+
+    fn close_input(&mut self) -> i32 {
+        self.stdin.take();
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}
+
+/// The right answer to a demo question such as `7 × 8`.
+fn solve(asked: &str) -> i64 {
+    let parts: Vec<&str> = asked.split(' ').collect();
+    let (left, right): (i64, i64) = (parts[0].parse().unwrap(), parts[2].parse().unwrap());
+    match parts[1] {
+        "+" => left + right,
+        "-" => left - right,
+        "×" => left * right,
+        other => panic!("unknown operator {other}"),
+    }
+}
+
+#[test]
+fn the_demo_quiz_runs_to_the_end_with_every_event_in_order() {
+    let home = Home::new();
+    let mut run = home.drive(&["--seed", "7"]);
+    let mut question = run.event();
+    let mut streaks = std::collections::HashMap::new();
+    let mut mastered = Vec::new();
+    loop {
+        assert_eq!(question["event"], "question");
+        let mut keys: Vec<&str> = question.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["asked", "category", "event", "template"], "no event carries the expected answer");
+        let template = question["template"].as_str().unwrap().to_string();
+        run.answer(&solve(question["asked"].as_str().unwrap()).to_string());
+        let answer = run.event();
+        let streak = streaks.entry(template.clone()).or_insert(0);
+        *streak += 1;
+        assert_eq!(answer["event"], "answer");
+        assert_eq!(
+            (answer["template"].as_str(), answer["correct"].as_bool(), answer["verdict"].as_str()),
+            (Some(&*template), Some(true), Some("correct"))
+        );
+        assert_eq!(answer["streak"], *streak);
+        let next = run.event();
+        if *streak == 2 {
+            assert_eq!(next, serde_json::json!({"event": "mastered", "template": template}));
+            mastered.push(template);
+            question = run.event();
+        } else {
+            question = next;
+        }
+        if question["event"] == "finished" {
+            break;
+        }
+    }
+    assert_eq!(question, serde_json::json!({"event": "finished", "title": "Arithmetic"}));
+    assert_eq!(mastered.len(), 3);
+    assert_eq!(run.close_input(), 0);
+}
+
+#[test]
+fn an_invalid_answer_is_reported_and_the_same_question_asked_again() {
+    let home = Home::new();
+    let mut run = home.drive(&["--seed", "3"]);
+    let question = run.event();
+    run.answer("l2");
+    let answer = run.event();
+    assert_eq!(answer["verdict"], "invalid");
+    assert_eq!(
+        (answer["correct"].as_bool(), answer["streak"].as_u64(), answer["answer"].as_str()),
+        (Some(false), Some(0), Some("l2"))
+    );
+    assert_eq!(run.event(), question);
+    run.answer("-1000");
+    let wrong = run.event();
+    assert_eq!((wrong["verdict"].as_str(), wrong["streak"].as_u64()), (Some("incorrect"), Some(0)));
+    assert_eq!(run.close_input(), 0);
+}
+
+#[test]
+fn the_same_seed_and_answers_give_the_same_run() {
+    let home = Home::new();
+    let answers = "1\n2\nx\n3\n4\n5\n";
+    let first = home.run(&["run", "--seed", "42", "--json", "--email", "a@example.com"], answers);
+    let second = home.run(&["run", "--seed", "42", "--json", "--email", "b@example.com"], answers);
+    assert_eq!(first.0, 0);
+    assert_eq!(first.1, second.1);
+    let other = home.run(&["run", "--seed", "43", "--json"], answers);
+    assert_ne!(first.1, other.1);
+}
+
+#[test]
+fn end_of_input_ends_the_run_normally_with_every_answer_stored() {
+    let home = Home::new();
+    let (status, stdout, _) = home.run(&["run", "--seed", "5", "--json", "--email", "ada@example.com"], "1\n\n2\nzz\n");
+    assert_eq!(status, 0);
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("\"event\":\"answer\"")).count(),
+        3,
+        "a blank line is not an answer"
+    );
+    let (_, report, _) = home.run(&["report", "Arithmetic", "--format", "json"], "");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report[0]["email"], "ada@example.com");
+    assert_eq!((report[0]["responses"].as_u64(), report[0]["invalid"].as_u64()), (Some(3), Some(1)));
+}
+
+#[test]
+fn reports_in_every_format_are_sorted_by_email() {
+    let home = Home::new();
+    for (email, answers) in [("zed@example.com", "1\n"), ("amy@example.com", "x\n2\n")] {
+        assert_eq!(home.run(&["run", "--seed", "1", "--email", email], answers).0, 0);
+    }
+    let (status, table, _) = home.run(&["report", "Arithmetic"], "");
+    assert_eq!(status, 0);
+    assert_eq!(
+        table,
+        "EMAIL            RESPONSES  CORRECT  INVALID  MASTERED\namy@example.com          2        0        1  -\nzed@example.com          1        0        0  -\n"
+    );
+    let (_, csv, _) = home.run(&["report", "Arithmetic", "--format", "csv"], "");
+    assert_eq!(csv, "email,responses,correct,invalid,mastered\namy@example.com,2,0,1,\nzed@example.com,1,0,0,\n");
+    let (_, json, _) = home.run(&["report", "Arithmetic", "--format", "json"], "");
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {"email": "amy@example.com", "responses": 2, "correct": 0, "invalid": 1, "mastered": []},
+            {"email": "zed@example.com", "responses": 1, "correct": 0, "invalid": 0, "mastered": []}
+        ])
+    );
+}
+
+#[test]
+fn the_report_lists_mastered_templates() {
+    let home = Home::new();
+    let mut run = home.drive(&["--seed", "9", "--email", "pro@example.com"]);
+    let mut event = run.event();
+    let mut answered = 0;
+    while event["event"] != "finished" {
+        if event["event"] == "question" {
+            run.answer(&solve(event["asked"].as_str().unwrap()).to_string());
+            answered += 1;
+        }
+        event = run.event();
+    }
+    assert_eq!(run.close_input(), 0);
+    let (_, csv, _) = home.run(&["report", "Arithmetic", "--format", "csv"], "");
+    assert_eq!(
+        csv,
+        format!(
+            "email,responses,correct,invalid,mastered\npro@example.com,{answered},{answered},0,single_digit_addition;single_digit_multiplication;single_digit_subtraction\n"
+        )
+    );
+}
+
+#[test]
+fn an_unknown_title_gives_an_empty_report() {
+    let home = Home::new();
+    assert_eq!(home.run(&["report", "Nothing", "--format", "json"], ""), (0, "[]\n".into(), String::new()));
+    assert_eq!(home.run(&["report", "Nothing", "--format", "csv"], "").1, "email,responses,correct,invalid,mastered\n");
+    assert!(home.run(&["report", "Nothing"], "").1.contains("(no responses)"));
+    assert!(!home.db().exists(), "reading a report creates no database");
+}
+
+#[test]
+fn a_quiz_file_runs_and_a_broken_one_is_refused_before_anything_is_stored() {
+    let home = Home::new();
+    let (status, stdout, _) = home.run(&["run", &testdata("arithmetic.toml"), "--seed", "1", "--json"], "");
+    assert_eq!(status, 0);
+    assert!(
+        stdout.starts_with("{\"event\":\"question\",\"template\":\"single_digit_addition\",\"category\":\"addition\""),
+        "{stdout}"
+    );
+
+    let other = Home::new();
+    let file = testdata("many_problems.toml");
+    let (status, stdout, stderr) = other.run(&["run", &file, "--json"], "1\n");
+    assert_eq!((status, stdout.as_str()), (1, ""));
+    assert!(
+        stderr.starts_with(&format!("{file}:1:1: titel: unknown key \"titel\" (did you mean \"title\"?)\n")),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with(&format!("{file}: 15 problems\n")), "{stderr}");
+    assert!(!other.db().exists(), "a quiz file with errors writes nothing to the store");
+}
+
+#[test]
+fn check_reports_a_clean_file_with_its_distinct_questions() {
+    let home = Home::new();
+    let file = testdata("text_and_scripts.toml");
+    let (status, stdout, stderr) = home.run(&["check", &file], "");
+    assert_eq!((status, stderr.as_str()), (0, ""));
+    assert_eq!(
+        stdout,
+        format!(
+            "{file}: ok: quiz \"Capitals and more\", mastery 1, 3 templates\n  capital: 1 distinct question in 200 draws\n  double: 50 distinct questions in 200 draws\n  third: 20 distinct questions in 200 draws\n"
+        )
+    );
+}
+
+#[test]
+fn check_lists_every_problem_with_its_location_and_exits_1() {
+    let home = Home::new();
+    let file = testdata("hostile.toml");
+    let (status, stdout, stderr) = home.run(&["check", &file], "");
+    assert_eq!((status, stdout.as_str()), (1, ""));
+    let expected = [
+        format!(
+            "{file}:7:14: templates[0].generators: generator \"n\" of template \"spin\" failed: script ran too long (operation limit reached)"
+        ),
+        format!(
+            "{file}:14:14: templates[1].generators: generator \"n\" of template \"deep\" failed: script recursed too deeply"
+        ),
+        format!(
+            "{file}:22:22: templates[2].checker.script: checker of template \"huge_string\" failed: script built a value too large (Length of string) (question \"1\")"
+        ),
+        format!(
+            "{file}:28:14: templates[3].generators: generator \"n\" of template \"huge_array\" failed: script built a value too large (Size of array/BLOB)"
+        ),
+        format!("{file}: 4 problems"),
+    ];
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn exit_statuses_follow_the_contract() {
+    let home = Home::new();
+    assert_eq!(home.run(&["run", "--bogus"], "").0, 2);
+    assert_eq!(home.run(&["frobnicate"], "").0, 2);
+    assert_eq!(home.run(&["run", "--seed", "minus one"], "").0, 2);
+    assert_eq!(home.run(&["run", "--time-limit", "soon"], "").0, 2);
+    assert_eq!(home.run(&["report"], "").0, 2);
+    let (status, _, stderr) = home.run(&["check", "no/such/file.toml"], "");
+    assert_eq!(
+        (status, stderr.as_str()),
+        (1, "no/such/file.toml:1:1: file: cannot read the file: no such file\nno/such/file.toml: 1 problem\n")
+    );
+    let (status, _, stderr) = home.run(&["run", "--email", "not-an-email"], "");
+    assert_eq!(
+        (status, stderr.as_str()),
+        (1, "mastery: invalid input: email: email must look like name@domain, got \"not-an-email\"\n")
+    );
+    let (status, _, stderr) = home.run(&["run", "--db", "/proc/forbidden/x.db"], "");
+    assert_eq!(status, 1);
+    assert!(stderr.starts_with("mastery: cannot create the database folder /proc/forbidden"), "{stderr}");
+}
+
+#[test]
+fn help_version_and_completions() {
+    let home = Home::new();
+    let (status, version, _) = home.run(&["--version"], "");
+    assert_eq!((status, version.trim()), (0, format!("mastery {}", env!("CARGO_PKG_VERSION")).as_str()));
+    for subcommand in ["run", "check", "report", "completions"] {
+        let (status, help, _) = home.run(&[subcommand, "--help"], "");
+        assert_eq!(status, 0);
+        assert!(help.contains("Example"), "{subcommand} --help has an example");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let (status, script, _) = home.run(&["completions", shell], "");
+        assert!(status == 0 && script.contains("mastery") && script.contains("time-limit"), "{shell}");
+    }
+}
+
+#[test]
+fn the_time_limit_ends_the_quiz_with_time_up() {
+    let home = Home::new();
+    let mut run = home.drive(&["--seed", "1", "--time-limit", "300ms"]);
+    let question = run.event();
+    run.answer(&solve(question["asked"].as_str().unwrap()).to_string());
+    assert_eq!(run.event()["event"], "answer");
+    assert_eq!(run.event()["event"], "question");
+    // No more answers: the Proctor closes the quiz.
+    assert_eq!(run.event(), serde_json::json!({"event": "time_up", "title": "Arithmetic"}));
+    assert_eq!(run.child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let home = Home::new();
+    let huge = format!("{}\n", "9".repeat(1 << 20));
+    let (status, stdout, stderr) = home.run(&["run", "--seed", "1", "--json"], &huge);
+    assert_eq!(status, 0);
+    assert!(stderr.contains("answer must be at most 1000 characters"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "only the first question: the huge line was not taken");
+
+    let mut child = home
+        .mastery(&["run", "--seed", "1", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"\xff\xfe\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("\"answer\":\"\u{fffd}\u{fffd}\",\"correct\":false,\"verdict\":\"invalid\""), "{stdout}");
+
+    // A reader that goes away: the run stops without a panic.
+    let mut child = home
+        .mastery(&["run", "--seed", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let _ = child.stdin.take().unwrap().write_all(b"1\n2\n3\n");
+    let output = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
+
+#[test]
+fn sigkill_during_a_scripted_run_loses_no_printed_answer() {
+    let home = Home::new();
+    let mut run = home.drive(&["--seed", "11", "--email", "killed@example.com"]);
+    let mut printed = 0;
+    let mut event = run.event();
+    while printed < 5 {
+        if event["event"] == "question" {
+            run.answer("1");
+        }
+        event = run.event();
+        printed += usize::from(event["event"] == "answer");
+    }
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    let (_, json, _) = home.run(&["report", "Arithmetic", "--format", "json"], "");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert!(report[0]["responses"].as_u64().unwrap() >= printed as u64);
+}
+
+#[test]
+fn an_interactive_terminal_run_prompts_and_shows_the_verdict() {
+    let home = Home::new();
+    let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
+    let db = home.db().display().to_string();
+    // `script` gives the run a real pseudo-terminal; its stdin feeds the terminal's keyboard.
+    let inner = format!("{binary} run --seed 7 --db {db}");
+    let mut child = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux is available");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // The question comes with its instructions and a prompt.
+    let seen = read_until(&mut stdout, "›");
+    assert!(seen.contains("Work out the"), "{seen:?}");
+    stdin.write_all(b"-1000\n").unwrap();
+    let verdict = read_until(&mut stdout, "streak");
+    assert!(verdict.contains("\x1b[31m✗ incorrect"), "a red verdict on a terminal: {verdict:?}");
+    // Ctrl-D ends the run cleanly, once the terminal has taken the answer.
+    stdin.write_all(b"\x04").unwrap();
+    let rest = read_until(&mut stdout, "saved");
+    assert!(rest.contains("Stopped; every answer so far is saved"), "{rest:?}");
+    drop(stdin);
+    child.wait().unwrap();
+    let (_, json, _) = home.run(&["report", "Arithmetic", "--format", "json"], "");
+    assert!(json.contains("\"responses\": 1"), "{json}");
+}
+
+/// Reads the terminal's output until `marker` appears (or the output ends).
+fn read_until(stdout: &mut impl std::io::Read, marker: &str) -> String {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains(marker) {
+        if stdout.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        seen.push(byte[0]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
