@@ -1,11 +1,14 @@
 //! The quiz manager: keeps the quizzes that learners can take, by title.
 //!
-//! A worker that owns a map. An unknown title is an error for the caller — the book's manager
-//! crashes there and loses every quiz. A looked-up quiz is a copy (its templates shared), so
-//! sessions are unaffected by later changes.
+//! A worker that is the map's only writer: building, adding to and removing quizzes are calls,
+//! served one at a time. Looking a quiz up reads the map directly under a read lock — every
+//! learner who starts a session looks one up, and a round trip through the worker for each would
+//! cost more than the whole start. An unknown title is an error for the caller (the book's manager
+//! crashes there and loses every quiz). A looked-up quiz is a copy (its templates shared), so
+//! sessions are unaffected by later changes. The map outlives a restart of the worker.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use mastery_core::{Quiz, Template};
@@ -18,7 +21,6 @@ use crate::error::MasteryError;
 pub(crate) enum ManagerCall {
     Install(Box<Quiz>, oneshot::Sender<()>),
     AddTemplate(String, Arc<Template>, oneshot::Sender<Result<(), MasteryError>>),
-    Lookup(String, oneshot::Sender<Option<Quiz>>),
     Remove(String, oneshot::Sender<bool>),
     Titles(oneshot::Sender<Vec<String>>),
 }
@@ -28,7 +30,11 @@ pub(crate) enum ManagerCall {
 pub struct QuizManager {
     mailbox: mpsc::Sender<ManagerCall>,
     timeout: Option<Duration>,
+    quizzes: Quizzes,
 }
+
+/// The quizzes by title: written only by the manager's worker, read by anyone.
+pub(crate) type Quizzes = Arc<RwLock<HashMap<String, Quiz>>>;
 
 /// The manager's mailbox outlives any one run of its worker, so a restarted manager serves the
 /// same handles.
@@ -37,7 +43,11 @@ pub(crate) type ManagerInbox = Arc<Mutex<mpsc::Receiver<ManagerCall>>>;
 impl QuizManager {
     pub(crate) fn new(capacity: usize, timeout: Option<Duration>) -> (QuizManager, ManagerInbox) {
         let (mailbox, inbox) = mpsc::channel(capacity);
-        (QuizManager { mailbox, timeout }, Arc::new(Mutex::new(inbox)))
+        (QuizManager { mailbox, timeout, quizzes: Quizzes::default() }, Arc::new(Mutex::new(inbox)))
+    }
+
+    pub(crate) fn quizzes(&self) -> Quizzes {
+        Arc::clone(&self.quizzes)
     }
 
     async fn call<R>(&self, message: impl FnOnce(oneshot::Sender<R>) -> ManagerCall) -> Result<R, MasteryError> {
@@ -61,7 +71,11 @@ impl QuizManager {
 
     /// A copy of the quiz titled `title`.
     pub async fn lookup_quiz_by_title(&self, title: &str) -> Result<Option<Quiz>, MasteryError> {
-        self.call(|reply| ManagerCall::Lookup(title.to_string(), reply)).await
+        if self.mailbox.is_closed() {
+            return Err(MasteryError::ShutDown);
+        }
+        // The writer never panics while holding the lock; if it did, the map is still whole.
+        Ok(self.quizzes.read().unwrap_or_else(PoisonError::into_inner).get(title).cloned())
     }
 
     /// Removes the quiz titled `title`; `true` if there was one.
@@ -76,9 +90,9 @@ impl QuizManager {
 }
 
 /// One run of the manager's worker: serves calls until cancelled or every handle is gone.
-pub(crate) async fn run_manager(inbox: ManagerInbox, cancel: CancellationToken) {
+pub(crate) async fn run_manager(inbox: ManagerInbox, quizzes: Quizzes, cancel: CancellationToken) {
     let mut inbox = inbox.lock().await;
-    let mut quizzes: HashMap<String, Quiz> = HashMap::new();
+    let write = || quizzes.write().unwrap_or_else(PoisonError::into_inner);
     loop {
         let call = tokio::select! {
             biased;
@@ -88,24 +102,22 @@ pub(crate) async fn run_manager(inbox: ManagerInbox, cancel: CancellationToken) 
         match call {
             ManagerCall::Install(quiz, reply) => {
                 tracing::info!(quiz = quiz.title(), "quiz built");
-                quizzes.insert(quiz.title().to_string(), *quiz);
+                write().insert(quiz.title().to_string(), *quiz);
                 let _ = reply.send(());
             }
             ManagerCall::AddTemplate(title, template, reply) => {
-                let added = match quizzes.get_mut(&title) {
+                let added = match write().get_mut(&title) {
                     None => Err(MasteryError::NoSuchQuiz(title)),
                     Some(quiz) => quiz.add_template(template).map(|_| ()).map_err(MasteryError::from),
                 };
                 let _ = reply.send(added);
             }
-            ManagerCall::Lookup(title, reply) => {
-                let _ = reply.send(quizzes.get(&title).cloned());
-            }
             ManagerCall::Remove(title, reply) => {
-                let _ = reply.send(quizzes.remove(&title).is_some());
+                let _ = reply.send(write().remove(&title).is_some());
             }
             ManagerCall::Titles(reply) => {
-                let mut titles: Vec<String> = quizzes.keys().cloned().collect();
+                let mut titles: Vec<String> =
+                    quizzes.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
                 titles.sort_unstable();
                 let _ = reply.send(titles);
             }

@@ -112,8 +112,11 @@ impl Mastery {
             let sessions_child = Arc::clone(&sessions);
             let proctor_sessions = Arc::clone(&sessions);
             let proctor_manager = manager.clone();
+            let quizzes = manager.quizzes();
             vec![
-                ChildSpec::new("quiz manager", move |cancel| run_manager(Arc::clone(&manager_inbox), cancel)),
+                ChildSpec::new("quiz manager", move |cancel| {
+                    run_manager(Arc::clone(&manager_inbox), Arc::clone(&quizzes), cancel)
+                }),
                 ChildSpec::new("session supervisor", move |cancel| {
                     let sessions = Arc::clone(&sessions_child);
                     async move {
@@ -233,6 +236,11 @@ impl Mastery {
     /// Ends the sessions named by `(title, email)`; returns how many were live.
     pub fn end_sessions(&self, keys: &[(String, String)]) -> usize {
         self.inner.sessions.end_sessions(keys)
+    }
+
+    /// Ends every session of the quiz titled `title`; returns how many were live.
+    pub fn end_sessions_for(&self, title: &str) -> usize {
+        self.inner.sessions.end_sessions_for(title)
     }
 
     /// Live sessions across every quiz.

@@ -8,13 +8,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 
-use crate::session::SessionCall;
+use crate::session::Mail;
 
 const SHARDS: usize = 64;
 
 pub(crate) struct Entry {
     pub(crate) id: u64,
-    pub(crate) mailbox: mpsc::Sender<SessionCall>,
+    pub(crate) mailbox: mpsc::Sender<Mail>,
+    /// When the session started: call deadlines are counted from here.
+    pub(crate) started: tokio::time::Instant,
 }
 
 /// A learner's sessions: few per learner, so a small list beats another map.

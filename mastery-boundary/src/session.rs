@@ -14,16 +14,28 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::call::{CallError, within};
 use crate::error::MasteryError;
 use crate::port::{Clock, ResponsePort};
 use crate::registry::{Entry, Registry};
+use tokio::time::Instant;
 
-/// A message to a session. Kept small: every session's mailbox reserves room for a block of them.
+/// A message to a session, boxed: every session's mailbox reserves a block of 32 slots up front,
+/// so each byte of the slot costs 32 bytes of every idle session. A box is one pointer.
+pub(crate) type Mail = Box<SessionCall>;
+
+/// What a session is asked to do.
+///
+/// Each call carries its deadline, in milliseconds after the session started ([`NO_DEADLINE`]
+/// for none). The worker enforces it — a call that waited past it is refused, and the port is
+/// given only the time left — so the caller needs no timer of its own and still never waits
+/// without bound.
 pub(crate) enum SessionCall {
-    Select(oneshot::Sender<Result<Option<Arc<Question>>, MasteryError>>),
-    Answer(Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
+    Select(u32, oneshot::Sender<Result<Option<Arc<Question>>, MasteryError>>),
+    Answer(u32, Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
 }
+
+/// The deadline of a call that has none.
+pub(crate) const NO_DEADLINE: u32 = u32::MAX;
 
 /// What answering did.
 #[derive(Debug, Clone)]
@@ -65,12 +77,17 @@ pub(crate) struct SessionSupervisor {
     registry: Arc<Registry>,
     tasks: TaskTracker,
     next_id: AtomicU64,
-    config: SessionConfig,
+    config: Arc<SessionConfig>,
 }
 
 impl SessionSupervisor {
     pub(crate) fn new(config: SessionConfig) -> Self {
-        SessionSupervisor { registry: Arc::default(), tasks: TaskTracker::new(), next_id: AtomicU64::new(1), config }
+        SessionSupervisor {
+            registry: Arc::default(),
+            tasks: TaskTracker::new(),
+            next_id: AtomicU64::new(1),
+            config: Arc::new(config),
+        }
     }
 
     /// Starts a session of `quiz` for `email`, drawing questions from `seed`.
@@ -81,7 +98,8 @@ impl SessionSupervisor {
         let title = Arc::clone(quiz.shared_title());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (mailbox, inbox) = mpsc::channel(self.config.mailbox);
-        if !self.registry.insert(&title, &email, Entry { id, mailbox }) {
+        let started = Instant::now();
+        if !self.registry.insert(&title, &email, Entry { id, mailbox, started }) {
             return Err(MasteryError::AlreadyStarted { title: title.to_string(), email: email.to_string() });
         }
         let span = tracing::info_span!("session", quiz = %title, email = %email);
@@ -89,7 +107,8 @@ impl SessionSupervisor {
             quiz,
             rng: SplitMix64::new(seed),
             email: Arc::clone(&email),
-            config: self.config.clone(),
+            started,
+            config: Arc::clone(&self.config),
             _guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
         };
         self.tasks.spawn(worker.run(inbox).instrument(span));
@@ -101,7 +120,7 @@ impl SessionSupervisor {
         title: &str,
         email: &str,
     ) -> Result<Option<Arc<Question>>, MasteryError> {
-        self.call(title, email, SessionCall::Select).await?
+        self.call(title, email, |deadline, reply| Box::new(SessionCall::Select(deadline, reply))).await?
     }
 
     pub(crate) async fn answer_question(
@@ -116,41 +135,36 @@ impl SessionSupervisor {
             return Err(MasteryError::Invalid(crate::Problems(vec![problem])));
         }
         let answer: Box<str> = answer.into();
-        self.call(title, email, |reply| SessionCall::Answer(answer, reply)).await?
+        self.call(title, email, |deadline, reply| Box::new(SessionCall::Answer(deadline, answer, reply))).await?
     }
 
     async fn call<R>(
         &self,
         title: &str,
         email: &str,
-        message: impl FnOnce(oneshot::Sender<R>) -> SessionCall,
+        message: impl FnOnce(u32, oneshot::Sender<R>) -> Mail,
     ) -> Result<R, MasteryError> {
         let (reply, replied) = oneshot::channel();
         let stopped = || MasteryError::SessionStopped { title: title.into(), email: email.into() };
+        let timeout = self.config.call_timeout;
         // Sending under the shard's lock saves cloning the mailbox on the common path.
         let waiting = self
             .registry
-            .with(title, email, |entry| match entry.mailbox.try_send(message(reply)) {
-                Ok(()) => Ok(None),
-                Err(mpsc::error::TrySendError::Full(message)) => Ok(Some((entry.mailbox.clone(), message))),
-                Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+            .with(title, email, |entry| {
+                let deadline = timeout.map_or(NO_DEADLINE, |t| deadline_after(entry.started, Instant::now() + t));
+                match entry.mailbox.try_send(message(deadline, reply)) {
+                    Ok(()) => Ok(None),
+                    Err(mpsc::error::TrySendError::Full(message)) => Ok(Some((entry.mailbox.clone(), message))),
+                    Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+                }
             })
             .ok_or_else(|| MasteryError::NoSession { title: title.into(), email: email.into() })?
             .map_err(|()| stopped())?;
-        let outcome = within(self.config.call_timeout, async {
-            if let Some((mailbox, message)) = waiting {
-                mailbox.send(message).await.map_err(|_| CallError::Stopped)?;
-            }
-            replied.await.map_err(|_| CallError::Stopped)
-        })
-        .await;
-        outcome.map_err(|error| match error {
-            CallError::Stopped => stopped(),
-            CallError::TimedOut => MasteryError::Timeout {
-                worker: format!("session of {email} in {title:?}"),
-                after: self.config.call_timeout.unwrap_or_default(),
-            },
-        })
+        // No timer here: the worker answers every call by its deadline, or drops it by stopping.
+        if let Some((mailbox, message)) = waiting {
+            mailbox.send(message).await.map_err(|_| stopped())?;
+        }
+        replied.await.map_err(|_| stopped())
     }
 
     /// Emails with a live session of `title`, sorted.
@@ -207,23 +221,32 @@ struct SessionWorker {
     quiz: Quiz,
     rng: SplitMix64,
     email: Arc<str>,
-    config: SessionConfig,
+    started: Instant,
+    config: Arc<SessionConfig>,
     _guard: RegistryGuard,
 }
 
 impl SessionWorker {
-    async fn run(mut self, mut inbox: mpsc::Receiver<SessionCall>) {
+    async fn run(mut self, mut inbox: mpsc::Receiver<Mail>) {
         tracing::debug!("session started");
         while let Some(call) = inbox.recv().await {
-            let finished = match call {
-                SessionCall::Select(reply) => {
-                    let selected = self.quiz.select_question(&mut self.rng).map(|q| q.cloned()).map_err(Into::into);
+            let finished = match *call {
+                SessionCall::Select(deadline, reply) => {
+                    let selected = match self.expired(deadline) {
+                        Some(expired) => Err(expired),
+                        None => self.quiz.select_question(&mut self.rng).map(|q| q.cloned()).map_err(Into::into),
+                    };
                     let finished = matches!(selected, Ok(None));
                     let _ = reply.send(selected);
                     finished
                 }
-                SessionCall::Answer(answer, reply) => {
-                    let answered = self.answer(answer).await;
+                SessionCall::Answer(deadline, answer, reply) => {
+                    let answered = match self.expired(deadline) {
+                        Some(expired) => Err(expired),
+                        // Boxed: the answer's state (response, port future, timer) would otherwise be
+                        // reserved inside every idle session's task.
+                        None => Box::pin(self.answer(answer, deadline)).await,
+                    };
                     let finished = matches!(answered, Ok(Answered { next: Next::Finished, .. }));
                     let _ = reply.send(answered);
                     finished
@@ -237,14 +260,32 @@ impl SessionWorker {
         tracing::info!("session ended");
     }
 
+    /// The error for a call whose deadline has passed, if it has.
+    fn expired(&self, deadline: u32) -> Option<MasteryError> {
+        let passed = deadline != NO_DEADLINE && Instant::now() > self.started + Duration::from_millis(deadline.into());
+        passed.then(|| self.timed_out())
+    }
+
+    fn timed_out(&self) -> MasteryError {
+        let title = self.quiz.title();
+        MasteryError::Timeout {
+            worker: format!("session of {} in {title:?}", self.email),
+            after: self.config.call_timeout.unwrap_or_default(),
+        }
+    }
+
     /// Records the response, and only then moves the quiz on.
-    async fn answer(&mut self, answer: Box<str>) -> Result<Answered, MasteryError> {
+    async fn answer(&mut self, answer: Box<str>, deadline: u32) -> Result<Answered, MasteryError> {
         let response =
             Response::new(&self.quiz, Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
-        let recorded = tokio::time::timeout(self.config.port_timeout, self.config.port.record(&response)).await;
-        match recorded {
+        // The port gets its own limit, or what is left of the caller's, whichever ends first.
+        let caller_left = (deadline != NO_DEADLINE)
+            .then(|| (self.started + Duration::from_millis(deadline.into())).saturating_duration_since(Instant::now()));
+        let limit = caller_left.map_or(self.config.port_timeout, |left| left.min(self.config.port_timeout));
+        match tokio::time::timeout(limit, self.config.port.record(&response)).await {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => return Err(MasteryError::NotRecorded(reason)),
+            Err(_) if Some(limit) == caller_left => return Err(self.timed_out()),
             Err(_) => {
                 let waited = self.config.port_timeout;
                 return Err(MasteryError::NotRecorded(format!("the store did not answer within {waited:?}")));
@@ -260,4 +301,10 @@ impl SessionWorker {
         let next = next.map_or(Next::Finished, Next::Question);
         Ok(Answered { question, verdict, streak: outcome.streak, mastered: outcome.mastered, next })
     }
+}
+
+/// `at` as whole milliseconds after `started`, rounded up, saturating below [`NO_DEADLINE`].
+fn deadline_after(started: Instant, at: Instant) -> u32 {
+    let millis = at.saturating_duration_since(started).as_nanos().div_ceil(1_000_000);
+    u32::try_from(millis).unwrap_or(NO_DEADLINE - 1).min(NO_DEADLINE - 1)
 }
