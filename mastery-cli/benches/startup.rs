@@ -1,2 +1,43 @@
-//! Filled in below.
-fn main() {}
+//! Start-up: how long `mastery run` takes to show its first question, end to end (process start,
+//! opening the SQLite database, starting the workers, the first question on stdout).
+//!
+//! Run: `cargo bench -p mastery-cli --bench startup`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runs = if quick { 5 } else { 31 };
+    let folder = std::env::temp_dir().join(format!("mastery-startup-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let db = folder.join("startup.db");
+    let mut samples: Vec<Duration> = (0..runs).map(|_| first_question(&db)).collect();
+    samples.sort();
+    println!(
+        "mastery run: first question after {:.1} ms median ({:.1} min, {:.1} max, {runs} runs)",
+        samples[runs / 2].as_secs_f64() * 1e3,
+        samples[0].as_secs_f64() * 1e3,
+        samples[runs - 1].as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+fn first_question(db: &std::path::Path) -> Duration {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mastery"))
+        .args(["run", "--json", "--seed", "1", "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let elapsed = start.elapsed();
+    assert!(line.contains("\"event\":\"question\""), "{line}");
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    elapsed
+}
