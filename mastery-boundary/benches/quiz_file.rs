@@ -34,7 +34,10 @@ fn main() {
     let mut samples: Vec<Duration> = (0..rounds).map(|_| drive(&quiz, ops)).collect();
     samples.sort();
     let rate = ops as f64 / samples[rounds / 2].as_secs_f64();
-    println!("file-defined quiz, select+response+answer (right answers): {rate:.0} ops/s ({:.0}x the book)", rate / BOOK_OPS_PER_SECOND);
+    println!(
+        "file-defined quiz, select+response+answer (right answers): {rate:.0} ops/s ({:.0}x the book)",
+        rate / BOOK_OPS_PER_SECOND
+    );
 
     let template = quiz.templates().next().unwrap().clone();
     let question = Question::new(&template, &mut SplitMix64::new(1)).unwrap();

@@ -109,7 +109,7 @@ impl SessionSupervisor {
             email: Arc::clone(&email),
             started,
             config: Arc::clone(&self.config),
-            _guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
+            guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
         };
         self.tasks.spawn(worker.run(inbox).instrument(span));
         Ok(())
@@ -223,7 +223,7 @@ struct SessionWorker {
     email: Arc<str>,
     started: Instant,
     config: Arc<SessionConfig>,
-    _guard: RegistryGuard,
+    guard: RegistryGuard,
 }
 
 impl SessionWorker {
@@ -237,6 +237,7 @@ impl SessionWorker {
                         None => self.quiz.select_question(&mut self.rng).map(|q| q.cloned()).map_err(Into::into),
                     };
                     let finished = matches!(selected, Ok(None));
+                    self.deregister_if(finished);
                     let _ = reply.send(selected);
                     finished
                 }
@@ -248,6 +249,7 @@ impl SessionWorker {
                         None => Box::pin(self.answer(answer, deadline)).await,
                     };
                     let finished = matches!(answered, Ok(Answered { next: Next::Finished, .. }));
+                    self.deregister_if(finished);
                     let _ = reply.send(answered);
                     finished
                 }
@@ -258,6 +260,15 @@ impl SessionWorker {
             }
         }
         tracing::info!("session ended");
+    }
+
+    /// A finished session leaves the registry before it replies, so that whoever hears "finished"
+    /// already finds the session gone.
+    fn deregister_if(&self, finished: bool) {
+        if finished {
+            let guard = &self.guard;
+            guard.registry.remove_if(&guard.title, &guard.email, guard.id);
+        }
     }
 
     /// The error for a call whose deadline has passed, if it has.
