@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use mastery_core::{Question, Quiz, Response, SplitMix64, Verdict};
@@ -293,7 +294,14 @@ impl SessionWorker {
         let caller_left = (deadline != NO_DEADLINE)
             .then(|| (self.started + Duration::from_millis(deadline.into())).saturating_duration_since(Instant::now()));
         let limit = caller_left.map_or(self.config.port_timeout, |left| left.min(self.config.port_timeout));
-        match tokio::time::timeout(limit, self.config.port.record(&response)).await {
+        let mut recording = self.config.port.record(&response);
+        // A port that is done at once (memory, or a no-op) needs no timer: try it before arming one.
+        let at_once = std::future::poll_fn(|context| Poll::Ready(recording.as_mut().poll(context))).await;
+        let recorded = match at_once {
+            Poll::Ready(recorded) => Ok(recorded),
+            Poll::Pending => tokio::time::timeout(limit, recording).await,
+        };
+        match recorded {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => return Err(MasteryError::NotRecorded(reason)),
             Err(_) if Some(limit) == caller_left => return Err(self.timed_out()),
