@@ -34,6 +34,7 @@ fn main() {
     let mut samples: Vec<Duration> = (0..rounds).map(|_| drive(&quiz, ops)).collect();
     samples.sort();
     let rate = ops as f64 / samples[rounds / 2].as_secs_f64();
+    figure("quiz file: select+response+answer", rate.round(), Some(BOOK_OPS_PER_SECOND), "ops/s", true);
     println!(
         "file-defined quiz, select+response+answer (right answers): {rate:.0} ops/s ({:.0}x the book)",
         rate / BOOK_OPS_PER_SECOND
@@ -46,7 +47,9 @@ fn main() {
     for _ in 0..checks {
         black_box(question.check(black_box("7")).unwrap());
     }
-    println!("one sandboxed expect check: {:.2} µs", start.elapsed().as_secs_f64() * 1e6 / checks as f64);
+    let check = start.elapsed().as_secs_f64() * 1e6 / checks as f64;
+    figure("quiz file: one sandboxed expect check", check, None, "µs", false);
+    println!("one sandboxed expect check: {check:.2} µs");
 
     let big = thousand_templates();
     let start = Instant::now();
@@ -54,6 +57,8 @@ fn main() {
     let loaded_in = start.elapsed();
     let start = Instant::now();
     let summaries = self_test(&loaded.valid, 200).unwrap();
+    figure("quiz file: load and validate 1,000 templates", loaded_in.as_secs_f64() * 1e3, None, "ms", false);
+    figure("quiz file: self-test 1,000 templates x 200 draws", start.elapsed().as_secs_f64() * 1e3, None, "ms", false);
     println!(
         "quiz of {} templates ({} KiB): load and validate {:.1} ms; self-test of 200 draws each {:.0} ms",
         summaries.len(),
@@ -92,4 +97,11 @@ fn thousand_templates() -> String {
         ));
     }
     text
+}
+
+/// One line for the workspace's benchmark report (`scripts/bench-report`): name, our figure, the
+/// book's figure (or -), the unit, and whether higher is better.
+fn figure(name: &str, ours: f64, book: Option<f64>, unit: &str, higher_is_better: bool) {
+    let book = book.map_or("-".to_string(), |b| b.to_string());
+    println!("REPORT|{name}|{ours}|{book}|{unit}|{higher_is_better}");
 }

@@ -142,6 +142,21 @@ async fn measure(sessions: usize, drive: Duration, timeout_off: bool) {
         tokio::task::yield_now().await;
     }
     let end_all = ending.elapsed().as_secs_f64() * 1e3;
+    let book = |figures: [f64; 3]| match sessions {
+        1_000 => Some(figures[0]),
+        10_000 => Some(figures[1]),
+        100_000 => Some(figures[2]),
+        _ => None,
+    };
+    let label = |what: &str| format!("sessions: {what} at {sessions}");
+    figure(&label("calls/s"), calls_per_second.round(), book([72_000.0, 65_000.0, 52_000.0]), "calls/s", true);
+    figure(&label("p50 latency"), at(0.5), book([51.5, 55.0, 59.0]), "µs", false);
+    figure(&label("p99 latency"), at(0.99), book([142.0, 157.0, 287.0]), "µs", false);
+    figure(&label("p99.9 latency"), at(0.999), None, "µs", false);
+    figure(&label("memory per idle session"), idle.round(), book([6_500.0, 6_700.0, 6_600.0]), "bytes", false);
+    figure(&label("memory per active session"), active.round(), None, "bytes", false);
+    figure(&label("start one session"), start_each, book([14.0, 14.0, 17.0]), "µs", false);
+    figure(&label("end all sessions"), end_all, book([15.5, 120.0, 1_500.0]), "ms", false);
     println!(
         "{sessions:>9} {calls_per_second:>12.0} {:>8.2} {:>8.2} {:>9.2} {idle:>11.0} {active:>13.0} {start_each:>10.2} {end_all:>12.1}",
         at(0.5),
@@ -193,4 +208,11 @@ async fn synchronized_start(learners: usize) {
         at(0.99)
     );
     mastery.shutdown().await.unwrap();
+}
+
+/// One line for the workspace's benchmark report (`scripts/bench-report`): name, our figure, the
+/// book's figure (or -), the unit, and whether higher is better.
+fn figure(name: &str, ours: f64, book: Option<f64>, unit: &str, higher_is_better: bool) {
+    let book = book.map_or("-".to_string(), |b| b.to_string());
+    println!("REPORT|{name}|{ours}|{book}|{unit}|{higher_is_better}");
 }

@@ -62,6 +62,14 @@ fn report(name: &str, rounds: usize, per_round: u64, book: f64, mut run: impl Fn
     samples.sort();
     let median = samples[rounds / 2];
     let ops_per_second = per_round as f64 / median.as_secs_f64();
+    figure(&format!("core: {name}"), ops_per_second.round(), Some(book), "ops/s", true);
+    figure(
+        &format!("core: {name} allocations"),
+        allocations as f64 / (rounds as u64 * per_round) as f64,
+        None,
+        "allocs/op",
+        false,
+    );
     println!(
         "{name:<34} {ops_per_second:>14.0} {:>10.1} {:>12.2} {:>9.0}x",
         1e9 / ops_per_second,
@@ -113,4 +121,11 @@ fn make_questions(count: u64) -> Duration {
         black_box(Question::new(&template, &mut rng).expect("the template never fails"));
     }
     start.elapsed()
+}
+
+/// One line for the workspace's benchmark report (`scripts/bench-report`): name, our figure, the
+/// book's figure (or -), the unit, and whether higher is better.
+fn figure(name: &str, ours: f64, book: Option<f64>, unit: &str, higher_is_better: bool) {
+    let book = book.map_or("-".to_string(), |b| b.to_string());
+    println!("REPORT|{name}|{ours}|{book}|{unit}|{higher_is_better}");
 }

@@ -22,6 +22,10 @@ fn main() {
     for writers in [1usize, 16, 256, 1_000] {
         let single = measure(&runtime, folder.path(), writers, 1, drive);
         let grouped = measure(&runtime, folder.path(), writers, SqliteOptions::default().max_batch, drive);
+        let label = |what: &str| format!("store: {what}, {writers} writers, vs one transaction each");
+        figure(&label("durable responses/s"), grouped.rate.round(), Some(single.rate.round()), "responses/s", true);
+        figure(&label("p50 acknowledgement"), grouped.p50, Some(single.p50), "µs", false);
+        figure(&label("p99 acknowledgement"), grouped.p99, Some(single.p99), "µs", false);
         println!(
             "{writers:>8} {:>12} {:>16.0} {:>10.0} {:>10.0} {:>16.0} {:>9.1}x",
             "group",
@@ -121,5 +125,13 @@ fn report_over(runtime: &tokio::runtime::Runtime, folder: &std::path::Path, rows
         assert_eq!(report.len(), 1_000);
     }
     times.sort();
+    figure(&format!("store: report over {rows} responses"), times[2].as_secs_f64() * 1e3, None, "ms", false);
     println!("report over {rows} responses (1,000 learners): median {:.0} ms", times[2].as_secs_f64() * 1e3);
+}
+
+/// One line for the workspace's benchmark report (`scripts/bench-report`): name, our figure, the
+/// book's figure (or -), the unit, and whether higher is better.
+fn figure(name: &str, ours: f64, book: Option<f64>, unit: &str, higher_is_better: bool) {
+    let book = book.map_or("-".to_string(), |b| b.to_string());
+    println!("REPORT|{name}|{ours}|{book}|{unit}|{higher_is_better}");
 }
