@@ -10,6 +10,16 @@
 //! mastery report TITLE [--db PATH] [--format table|json|csv]
 //! mastery completions bash|zsh|fish
 //! ```
+//!
+//! The pieces are plain functions, usable from other front ends:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! assert_eq!(mastery_cli::duration::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+//! let db = mastery_cli::wiring::database_path(Some(std::path::Path::new("/tmp/quiz.db"))).unwrap();
+//! assert_eq!(db, std::path::PathBuf::from("/tmp/quiz.db"));
+//! ```
 
 pub mod check;
 pub mod duration;
