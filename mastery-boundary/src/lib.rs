@@ -43,6 +43,7 @@
 
 mod call;
 mod check;
+mod coarse_clock;
 mod error;
 mod fields;
 mod manager;

@@ -107,6 +107,7 @@ impl Mastery {
             port_timeout: config.port_timeout,
             mailbox: config.session_mailbox.max(1),
             max_answer_chars: config.max_answer_chars,
+            coarse_clock: Arc::new(crate::coarse_clock::CoarseClock::new()),
         }));
         let children = {
             let sessions_child = Arc::clone(&sessions);
@@ -120,7 +121,7 @@ impl Mastery {
                 ChildSpec::new("session supervisor", move |cancel| {
                     let sessions = Arc::clone(&sessions_child);
                     async move {
-                        cancel.cancelled().await;
+                        sessions.run_clock(&cancel).await;
                         sessions.shut_down().await;
                     }
                 }),

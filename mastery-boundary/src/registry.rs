@@ -15,8 +15,6 @@ const SHARDS: usize = 64;
 pub(crate) struct Entry {
     pub(crate) id: u64,
     pub(crate) mailbox: mpsc::Sender<Mail>,
-    /// When the session started: call deadlines are counted from here.
-    pub(crate) started: tokio::time::Instant,
 }
 
 /// A learner's sessions: few per learner, so a small list beats another map.

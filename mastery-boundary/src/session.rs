@@ -15,10 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
+use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
 use crate::port::{Clock, ResponsePort};
 use crate::registry::{Entry, Registry};
-use tokio::time::Instant;
 
 /// A message to a session, boxed: every session's mailbox reserves a block of 32 slots up front,
 /// so each byte of the slot costs 32 bytes of every idle session. A box is one pointer.
@@ -26,17 +26,16 @@ pub(crate) type Mail = Box<SessionCall>;
 
 /// What a session is asked to do.
 ///
-/// Each call carries its deadline, in milliseconds after the session started ([`NO_DEADLINE`]
-/// for none). The worker enforces it — a call that waited past it is refused, and the port is
+/// Each call carries its deadline on the coarse clock ([`NO_DEADLINE`] for none). The worker enforces it — a call that waited past it is refused, and the port is
 /// given only the time left — so the caller needs no timer of its own and still never waits
 /// without bound.
 pub(crate) enum SessionCall {
-    Select(u32, oneshot::Sender<Result<Option<Arc<Question>>, MasteryError>>),
-    Answer(u32, Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
+    Select(u64, oneshot::Sender<Result<Option<Arc<Question>>, MasteryError>>),
+    Answer(u64, Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
 }
 
 /// The deadline of a call that has none.
-pub(crate) const NO_DEADLINE: u32 = u32::MAX;
+pub(crate) const NO_DEADLINE: u64 = u64::MAX;
 
 /// What answering did.
 #[derive(Debug, Clone)]
@@ -71,6 +70,7 @@ pub(crate) struct SessionConfig {
     pub(crate) port_timeout: Duration,
     pub(crate) mailbox: usize,
     pub(crate) max_answer_chars: usize,
+    pub(crate) coarse_clock: Arc<CoarseClock>,
 }
 
 /// The dynamic supervisor of sessions: starts them, tracks their tasks, ends them.
@@ -99,8 +99,7 @@ impl SessionSupervisor {
         let title = Arc::clone(quiz.shared_title());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (mailbox, inbox) = mpsc::channel(self.config.mailbox);
-        let started = Instant::now();
-        if !self.registry.insert(&title, &email, Entry { id, mailbox, started }) {
+        if !self.registry.insert(&title, &email, Entry { id, mailbox }) {
             return Err(MasteryError::AlreadyStarted { title: title.to_string(), email: email.to_string() });
         }
         let span = tracing::info_span!("session", quiz = %title, email = %email);
@@ -108,7 +107,6 @@ impl SessionSupervisor {
             quiz,
             rng: SplitMix64::new(seed),
             email: Arc::clone(&email),
-            started,
             config: Arc::clone(&self.config),
             guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
         };
@@ -143,7 +141,7 @@ impl SessionSupervisor {
         &self,
         title: &str,
         email: &str,
-        message: impl FnOnce(u32, oneshot::Sender<R>) -> Mail,
+        message: impl FnOnce(u64, oneshot::Sender<R>) -> Mail,
     ) -> Result<R, MasteryError> {
         let (reply, replied) = oneshot::channel();
         let stopped = || MasteryError::SessionStopped { title: title.into(), email: email.into() };
@@ -152,7 +150,7 @@ impl SessionSupervisor {
         let waiting = self
             .registry
             .with(title, email, |entry| {
-                let deadline = timeout.map_or(NO_DEADLINE, |t| deadline_after(entry.started, Instant::now() + t));
+                let deadline = timeout.map_or(NO_DEADLINE, |t| self.deadline_after(t));
                 match entry.mailbox.try_send(message(deadline, reply)) {
                     Ok(()) => Ok(None),
                     Err(mpsc::error::TrySendError::Full(message)) => Ok(Some((entry.mailbox.clone(), message))),
@@ -166,6 +164,17 @@ impl SessionSupervisor {
             mailbox.send(message).await.map_err(|_| stopped())?;
         }
         replied.await.map_err(|_| stopped())
+    }
+
+    /// A deadline `timeout` from now on the coarse clock, a tick late rather than early.
+    fn deadline_after(&self, timeout: Duration) -> u64 {
+        let timeout = u64::try_from((timeout + TICK).as_millis()).unwrap_or(u64::MAX);
+        self.config.coarse_clock.now_ms().saturating_add(timeout).min(NO_DEADLINE - 1)
+    }
+
+    /// Advances the sessions' coarse clock until cancelled.
+    pub(crate) async fn run_clock(&self, cancel: &tokio_util::sync::CancellationToken) {
+        self.config.coarse_clock.run(cancel).await;
     }
 
     /// Emails with a live session of `title`, sorted.
@@ -222,7 +231,6 @@ struct SessionWorker {
     quiz: Quiz,
     rng: SplitMix64,
     email: Arc<str>,
-    started: Instant,
     config: Arc<SessionConfig>,
     guard: RegistryGuard,
 }
@@ -273,9 +281,8 @@ impl SessionWorker {
     }
 
     /// The error for a call whose deadline has passed, if it has.
-    fn expired(&self, deadline: u32) -> Option<MasteryError> {
-        let passed = deadline != NO_DEADLINE && Instant::now() > self.started + Duration::from_millis(deadline.into());
-        passed.then(|| self.timed_out())
+    fn expired(&self, deadline: u64) -> Option<MasteryError> {
+        (self.config.coarse_clock.now_ms() > deadline).then(|| self.timed_out())
     }
 
     fn timed_out(&self) -> MasteryError {
@@ -287,12 +294,12 @@ impl SessionWorker {
     }
 
     /// Records the response, and only then moves the quiz on.
-    async fn answer(&mut self, answer: Box<str>, deadline: u32) -> Result<Answered, MasteryError> {
+    async fn answer(&mut self, answer: Box<str>, deadline: u64) -> Result<Answered, MasteryError> {
         let response =
             Response::new(&self.quiz, Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
         // The port gets its own limit, or what is left of the caller's, whichever ends first.
         let caller_left = (deadline != NO_DEADLINE)
-            .then(|| (self.started + Duration::from_millis(deadline.into())).saturating_duration_since(Instant::now()));
+            .then(|| Duration::from_millis(deadline.saturating_sub(self.config.coarse_clock.now_ms())));
         let limit = caller_left.map_or(self.config.port_timeout, |left| left.min(self.config.port_timeout));
         let mut recording = self.config.port.record(&response);
         // A port that is done at once (memory, or a no-op) needs no timer: try it before arming one.
@@ -320,10 +327,4 @@ impl SessionWorker {
         let next = next.map_or(Next::Finished, Next::Question);
         Ok(Answered { question, verdict, streak: outcome.streak, mastered: outcome.mastered, next })
     }
-}
-
-/// `at` as whole milliseconds after `started`, rounded up, saturating below [`NO_DEADLINE`].
-fn deadline_after(started: Instant, at: Instant) -> u32 {
-    let millis = at.saturating_duration_since(started).as_nanos().div_ceil(1_000_000);
-    u32::try_from(millis).unwrap_or(NO_DEADLINE - 1).min(NO_DEADLINE - 1)
 }
