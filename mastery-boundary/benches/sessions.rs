@@ -57,7 +57,15 @@ const CLIENTS: usize = 4;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let sizes: &[usize] = if quick { &[1_000, 10_000] } else { &[1_000, 10_000, 100_000, 1_000_000] };
+    // `--sizes 10000,100000` picks the session counts; otherwise 1k to 1M (1k and 10k with --quick).
+    let args: Vec<String> = std::env::args().collect();
+    let chosen: Option<Vec<usize>> = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .and_then(|at| args.get(at + 1))
+        .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let default: &[usize] = if quick { &[1_000, 10_000] } else { &[1_000, 10_000, 100_000, 1_000_000] };
+    let sizes: &[usize] = chosen.as_deref().unwrap_or(default);
     let drive = if quick { Duration::from_millis(500) } else { Duration::from_secs(2) };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     println!("sessions benchmark: 2 runtime workers, {CLIENTS} clients, call timeout on, no-op port, {drive:?} drive");
