@@ -11,7 +11,14 @@ pub const DRAWS: usize = 200;
 
 /// The summary for a clean file, or every problem (one `FILE:LINE:COL: field: message` per line).
 pub fn check(path: &Path) -> Result<String, Failure> {
-    let checked = check_quiz_file(path, &Validator::default(), DRAWS).map_err(|p| problems_failure(path, &p))?;
+    let checked = check_quiz_file(path, &Validator::default(), DRAWS).map_err(|problems| {
+        // The problem list is both check's report and its error: on stderr always, and on stdout
+        // too when that goes somewhere else (`mastery check quiz.toml > problems.txt`).
+        if !stdout_is_stderr() {
+            println!("{problems}");
+        }
+        problems_failure(&problems)
+    })?;
     let quiz = &checked.quiz_file.valid.quiz;
     let mut lines: Vec<String> = checked.quiz_file.warnings.iter().map(ToString::to_string).collect();
     let count = checked.templates.len();
@@ -34,9 +41,17 @@ pub fn check(path: &Path) -> Result<String, Failure> {
     Ok(lines.join("\n"))
 }
 
-/// Every problem on a line of its own, then a count naming the file.
-pub fn problems_failure(path: &Path, problems: &FileProblems) -> Failure {
-    let count = problems.0.len();
-    let noun = if count == 1 { "problem" } else { "problems" };
-    Failure::error(format!("{problems}\n{}: {count} {noun}", path.display()))
+/// Every problem on a line of its own, `FILE:LINE:COL: field: message`, and nothing else.
+pub fn problems_failure(problems: &FileProblems) -> Failure {
+    Failure::located(problems.to_string())
+}
+
+/// Whether stdout and stderr are the same terminal, pipe or file (so printing to both would show
+/// everything twice).
+fn stdout_is_stderr() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata("/dev/stdout"), std::fs::metadata("/dev/stderr")) {
+        (Ok(out), Ok(err)) => out.dev() == err.dev() && out.ino() == err.ino(),
+        _ => true,
+    }
 }

@@ -53,17 +53,24 @@ pub struct Failure {
     pub message: String,
     /// The exit status.
     pub status: u8,
+    /// The message is a list of located problems, printed as it is rather than as one sentence.
+    pub located: bool,
 }
 
 impl Failure {
     /// An error: exit status 1.
     pub fn error(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), status: 1 }
+        Failure { message: message.into(), status: 1, located: false }
+    }
+
+    /// Located problems (`FILE:LINE:COL: field: message` lines): exit status 1.
+    pub fn located(problems: impl Into<String>) -> Self {
+        Failure { message: problems.into(), status: 1, located: true }
     }
 
     /// A stop with nothing to say (stdout closed under us).
     pub fn quiet() -> Self {
-        Failure { message: String::new(), status: 1 }
+        Failure { message: String::new(), status: 1, located: false }
     }
 }
 
@@ -160,8 +167,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     match result {
         Ok(status) => ExitCode::from(status),
         Err(failure) => {
-            if !failure.message.is_empty() {
-                eprintln!("{}", prefixed(&failure.message));
+            match (failure.message.is_empty(), failure.located) {
+                (true, _) => {}
+                (false, true) => eprintln!("{}", failure.message),
+                (false, false) => eprintln!("mastery: {}", failure.message),
             }
             ExitCode::from(failure.status)
         }
@@ -177,11 +186,6 @@ fn print(text: String) -> Result<u8, Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::quiet()),
         Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
     }
-}
-
-/// Prefixes a one-line error with `mastery: `; a located list (`FILE:LINE:COL: …`) stays as it is.
-fn prefixed(message: &str) -> String {
-    if message.lines().count() > 1 { message.to_string() } else { format!("mastery: {message}") }
 }
 
 /// Logs go to stderr, and only when asked for with `MASTERY_LOG` (e.g. `MASTERY_LOG=debug`).

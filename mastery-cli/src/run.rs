@@ -50,7 +50,7 @@ pub fn run(options: RunOptions) -> Result<Outcome, Failure> {
 
 fn load_quiz(file: Option<&std::path::Path>) -> Result<Quiz, Failure> {
     let Some(file) = file else { return Ok(examples::arithmetic_quiz()) };
-    let loaded = load_quiz_file(file, &Validator::default()).map_err(|p| crate::check::problems_failure(file, &p))?;
+    let loaded = load_quiz_file(file, &Validator::default()).map_err(|p| crate::check::problems_failure(&p))?;
     Ok(loaded.valid.quiz)
 }
 

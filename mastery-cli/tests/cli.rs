@@ -253,7 +253,8 @@ fn a_quiz_file_runs_and_a_broken_one_is_refused_before_anything_is_stored() {
         stderr.starts_with(&format!("{file}:1:1: titel: unknown key \"titel\" (did you mean \"title\"?)\n")),
         "{stderr}"
     );
-    assert!(stderr.ends_with(&format!("{file}: 15 problems\n")), "{stderr}");
+    assert_eq!(stderr.lines().count(), 15, "{stderr}");
+    assert!(stderr.lines().all(|line| line.starts_with(&format!("{file}:"))), "{stderr}");
     assert!(!other.db().exists(), "a quiz file with errors writes nothing to the store");
 }
 
@@ -276,7 +277,7 @@ fn check_lists_every_problem_with_its_location_and_exits_1() {
     let home = Home::new();
     let file = testdata("hostile.toml");
     let (status, stdout, stderr) = home.run(&["check", &file], "");
-    assert_eq!((status, stdout.as_str()), (1, ""));
+    assert_eq!(status, 1);
     let expected = [
         format!(
             "{file}:7:14: templates[0].generators: generator \"n\" of template \"spin\" failed: script ran too long (operation limit reached)"
@@ -290,9 +291,9 @@ fn check_lists_every_problem_with_its_location_and_exits_1() {
         format!(
             "{file}:28:14: templates[3].generators: generator \"n\" of template \"huge_array\" failed: script built a value too large (Size of array/BLOB)"
         ),
-        format!("{file}: 4 problems"),
     ];
     assert_eq!(stderr.lines().collect::<Vec<_>>(), expected);
+    assert_eq!(stdout, stderr, "the report also reaches stdout when it goes elsewhere");
 }
 
 #[test]
@@ -304,10 +305,7 @@ fn exit_statuses_follow_the_contract() {
     assert_eq!(home.run(&["run", "--time-limit", "soon"], "").0, 2);
     assert_eq!(home.run(&["report"], "").0, 2);
     let (status, _, stderr) = home.run(&["check", "no/such/file.toml"], "");
-    assert_eq!(
-        (status, stderr.as_str()),
-        (1, "no/such/file.toml:1:1: file: cannot read the file: no such file\nno/such/file.toml: 1 problem\n")
-    );
+    assert_eq!((status, stderr.as_str()), (1, "no/such/file.toml:1:1: file: cannot read the file: no such file\n"));
     let (status, _, stderr) = home.run(&["run", "--email", "not-an-email"], "");
     assert_eq!(
         (status, stderr.as_str()),
@@ -433,6 +431,32 @@ fn an_interactive_terminal_run_prompts_and_shows_the_verdict() {
     child.wait().unwrap();
     let (_, json, _) = home.run(&["report", "Arithmetic", "--format", "json"], "");
     assert!(json.contains("\"responses\": 1"), "{json}");
+}
+
+#[test]
+fn ctrl_c_on_a_terminal_stops_cleanly_with_every_answer_stored() {
+    let home = Home::new();
+    let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
+    let inner = format!("{binary} run --seed 3 --db {}", home.db().display());
+    let mut child = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux is available");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    read_until(&mut stdout, "›");
+    stdin.write_all(b"l2\n").unwrap();
+    read_until(&mut stdout, "try again");
+    stdin.write_all(b"\x03").unwrap();
+    let rest = read_until(&mut stdout, "saved");
+    assert!(rest.contains("Stopped; every answer so far is saved"), "{rest:?}");
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(130), "the shell's convention for an interrupt");
+    let (_, csv, _) = home.run(&["report", "Arithmetic", "--format", "csv"], "");
+    assert_eq!(csv, "email,responses,correct,invalid,mastered\nlearner@localhost,1,0,1,\n");
 }
 
 /// Reads the terminal's output until `marker` appears (or the output ends).
