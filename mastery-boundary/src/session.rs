@@ -61,8 +61,7 @@ pub enum Next {
     Finished,
 }
 
-/// How sessions behave.
-#[derive(Clone)]
+/// How sessions behave; shared by every session through one `Arc`.
 pub(crate) struct SessionConfig {
     pub(crate) port: Arc<dyn ResponsePort>,
     pub(crate) clock: Arc<dyn Clock>,

@@ -70,6 +70,23 @@ const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 impl Output {
+    /// How a run of `quiz` talks: JSON events, or text — with prompts and colour only when both
+    /// ends are a terminal (and `NO_COLOR` is unset).
+    pub fn for_run(quiz: &mastery_core::Quiz, json: bool) -> Output {
+        use std::io::IsTerminal;
+        let interactive = !json && io::stdin().is_terminal() && io::stdout().is_terminal();
+        Output {
+            json,
+            interactive,
+            color: interactive && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            mastery: quiz.mastery(),
+            templates: quiz.templates().count(),
+            mastered: 0,
+            answers: 0,
+            correct: 0,
+        }
+    }
+
     fn paint(&self, style: &str, text: &str) -> String {
         if self.color { format!("{style}{text}{RESET}") } else { text.to_string() }
     }

@@ -1,12 +1,13 @@
 //! `mastery run`: take a quiz through the `Mastery` API, recording every response.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, Validator, load_quiz_file};
 use mastery_core::{Quiz, examples};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -72,33 +73,13 @@ enum Input {
 
 async fn drive(mastery: &Mastery, quiz: Quiz, options: &RunOptions) -> Result<Outcome, Failure> {
     let title = quiz.title().to_string();
-    let stdout_terminal = std::io::stdout().is_terminal();
-    let interactive = std::io::stdin().is_terminal() && stdout_terminal && !options.json;
-    let mut output = Output {
-        json: options.json,
-        interactive,
-        color: interactive && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        mastery: quiz.mastery(),
-        templates: quiz.templates().count(),
-        mastered: 0,
-        answers: 0,
-        correct: 0,
-    };
-    let (time_up, mut ended) = mpsc::unbounded_channel();
-    let deadline = options.time_limit.map(|limit| Instant::now() + limit);
-    match deadline {
-        Some(deadline) => {
-            let notify: mastery_boundary::Notify = Arc::new(move |event| {
-                if matches!(event, ProctorEvent::Stopped { .. }) {
-                    let _ = time_up.send(());
-                }
-            });
-            mastery.schedule_built_quiz(quiz, Instant::now(), deadline, Some(notify)).await.map_err(api_failure)?;
-        }
-        None => mastery.install_quiz(quiz).await.map_err(api_failure)?,
-    }
-    let seed = options.seed.unwrap_or_else(random_seed);
-    mastery.take_quiz_seeded(&title, &options.email, seed).await.map_err(api_failure)?;
+    let mut output = Output::for_run(&quiz, options.json);
+    let interactive = output.interactive;
+    let (deadline, mut ended) = open_quiz(mastery, quiz, options).await?;
+    // One listener for the whole run, so that a Ctrl-C pressed while an answer is being stored
+    // is not lost between two turns of the loop.
+    let mut interrupts =
+        signal(SignalKind::interrupt()).map_err(|e| Failure::error(format!("cannot listen for Ctrl-C: {e}")))?;
     let Some(mut question) = mastery.select_question(&title, &options.email).await.map_err(api_failure)? else {
         output.finished(&title).map_err(write_failure)?;
         return Ok(Outcome::Finished);
@@ -109,11 +90,12 @@ async fn drive(mastery: &Mastery, quiz: Quiz, options: &RunOptions) -> Result<Ou
     loop {
         let input = tokio::select! {
             biased;
-            _ = ended.recv() => {
+            // Without a time limit the sender is gone at once: only a message means time is up.
+            Some(()) = ended.recv() => {
                 output.time_up(&title).map_err(write_failure)?;
                 return Ok(Outcome::TimeUp);
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupts.recv() => {
                 output.stopped().map_err(write_failure)?;
                 return Ok(Outcome::Interrupted);
             }
@@ -155,6 +137,32 @@ async fn drive(mastery: &Mastery, quiz: Quiz, options: &RunOptions) -> Result<Ou
         }
         output.question(&question, time_left()).map_err(write_failure)?;
     }
+}
+
+/// Installs the quiz (through the Proctor when there is a time limit) and starts the learner's
+/// session; returns the deadline and a receiver that hears when the Proctor closes the quiz.
+async fn open_quiz(
+    mastery: &Mastery,
+    quiz: Quiz,
+    options: &RunOptions,
+) -> Result<(Option<Instant>, mpsc::UnboundedReceiver<()>), Failure> {
+    let title = quiz.title().to_string();
+    let (time_up, ended) = mpsc::unbounded_channel();
+    let deadline = options.time_limit.map(|limit| Instant::now() + limit);
+    match deadline {
+        Some(deadline) => {
+            let notify: mastery_boundary::Notify = Arc::new(move |event| {
+                if matches!(event, ProctorEvent::Stopped { .. }) {
+                    let _ = time_up.send(());
+                }
+            });
+            mastery.schedule_built_quiz(quiz, Instant::now(), deadline, Some(notify)).await.map_err(api_failure)?;
+        }
+        None => mastery.install_quiz(quiz).await.map_err(api_failure)?,
+    }
+    let seed = options.seed.unwrap_or_else(random_seed);
+    mastery.take_quiz_seeded(&title, &options.email, seed).await.map_err(api_failure)?;
+    Ok((deadline, ended))
 }
 
 /// Reads stdin on a thread of its own, one line at a time; invalid UTF-8 is replaced, not fatal.

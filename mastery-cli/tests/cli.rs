@@ -40,6 +40,23 @@ impl Home {
         )
     }
 
+    /// Starts `mastery run` with `args` on a real pseudo-terminal (script(1)); its stdin feeds the
+    /// terminal's keyboard and its stdout is what the screen shows.
+    fn terminal(&self, args: &str) -> (Child, ChildStdin, ChildStdout) {
+        let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
+        let inner = format!("{binary} run {args} --db {}", self.db().display());
+        let mut child = Command::new("script")
+            .args(["-qec", &inner, "/dev/null"])
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux is available");
+        let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+        (child, stdin, stdout)
+    }
+
     /// Starts `mastery run --json` to be driven one event at a time.
     fn drive(&self, args: &[&str]) -> Driver {
         let mut full = vec!["run", "--json"];
@@ -403,20 +420,7 @@ fn sigkill_during_a_scripted_run_loses_no_printed_answer() {
 #[test]
 fn an_interactive_terminal_run_prompts_and_shows_the_verdict() {
     let home = Home::new();
-    let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
-    let db = home.db().display().to_string();
-    // `script` gives the run a real pseudo-terminal; its stdin feeds the terminal's keyboard.
-    let inner = format!("{binary} run --seed 7 --db {db}");
-    let mut child = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .env("TERM", "xterm")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux is available");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let (mut child, mut stdin, mut stdout) = home.terminal("--seed 7");
     // The question comes with its instructions and a prompt.
     let seen = read_until(&mut stdout, "›");
     assert!(seen.contains("Work out the"), "{seen:?}");
@@ -436,17 +440,7 @@ fn an_interactive_terminal_run_prompts_and_shows_the_verdict() {
 #[test]
 fn ctrl_c_on_a_terminal_stops_cleanly_with_every_answer_stored() {
     let home = Home::new();
-    let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
-    let inner = format!("{binary} run --seed 3 --db {}", home.db().display());
-    let mut child = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .env("TERM", "xterm")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux is available");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let (mut child, mut stdin, mut stdout) = home.terminal("--seed 3");
     read_until(&mut stdout, "›");
     stdin.write_all(b"l2\n").unwrap();
     read_until(&mut stdout, "try again");
