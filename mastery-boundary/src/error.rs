@@ -53,6 +53,19 @@ pub enum MasteryError {
     /// The persistence port failed; the answer was not applied and the quiz did not move.
     #[error("the answer was not recorded, so it was not applied: {0}")]
     NotRecorded(String),
+    /// The port neither stored nor refused the answer in time: it may have been stored. The
+    /// session has ended, so that it never goes on from a state the store may not share.
+    #[error(
+        "the store neither confirmed nor refused the answer within {waited:?}; it may have been stored, so the session of {email} in quiz {title:?} has ended"
+    )]
+    RecordUnknown {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+        /// How long the session waited, in all.
+        waited: Duration,
+    },
     /// The system is shut down, or the worker behind this call is gone for good.
     #[error("mastery is shut down")]
     ShutDown,

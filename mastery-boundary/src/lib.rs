@@ -30,6 +30,7 @@
 //!     match answered.next {
 //!         Next::Question(next) => question = next,
 //!         Next::Finished => break,
+//!         Next::Failed(error) => return Err(error.into()),
 //!     }
 //! }
 //! assert!(mastery.active_sessions_for("Math").is_empty(), "a finished session is gone");
@@ -63,7 +64,7 @@ pub use error::MasteryError;
 pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
 pub use manager::QuizManager;
 pub use mastery::{Mastery, MasteryConfig, validate_email};
-pub use port::{Clock, FnPort, NoPersistence, RecordFuture, ResponsePort, SystemClock};
+pub use port::{Clock, FnPort, NoPersistence, RecordFuture, ResponsePort, SystemClock, Withdrawal};
 pub use problem::{Problem, Problems};
 pub use proctor::{Notify, Proctor, ProctorEvent};
 pub use quiz_file::{

@@ -32,6 +32,9 @@ pub struct MasteryConfig {
     pub call_timeout: Option<Duration>,
     /// How long a session waits for the port to record a response.
     pub port_timeout: Duration,
+    /// After a session withdraws a record whose time ran out, how long it waits for the port's
+    /// final word (stored after all, or not) before it ends rather than guess.
+    pub port_grace: Duration,
     /// Calls that may wait in one session's mailbox.
     pub session_mailbox: usize,
     /// Restarts of the manager or the Proctor allowed before the whole tree shuts down.
@@ -48,6 +51,7 @@ impl Default for MasteryConfig {
             validator: Validator::default(),
             call_timeout: Some(Duration::from_secs(5)),
             port_timeout: Duration::from_secs(10),
+            port_grace: Duration::from_secs(2),
             session_mailbox: 4,
             restart_intensity: RestartIntensity::default(),
             max_answer_chars: 1_000,
@@ -105,6 +109,7 @@ impl Mastery {
             clock: config.clock,
             call_timeout: config.call_timeout,
             port_timeout: config.port_timeout,
+            port_grace: config.port_grace,
             mailbox: config.session_mailbox.max(1),
             max_answer_chars: config.max_answer_chars,
             coarse_clock: Arc::new(crate::coarse_clock::CoarseClock::new()),

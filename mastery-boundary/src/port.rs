@@ -12,11 +12,31 @@ use mastery_core::{Response, Timestamp};
 /// What recording a response returns: resolves once the response is durable, or with a reason.
 pub type RecordFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
+/// Completes when a session gives up waiting for a record: its time ran out.
+pub type Withdrawal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// Where responses are recorded. A session records each response *before* its quiz advances: if
 /// recording fails, the answer is rejected and the quiz stays where it was.
+///
+/// A session never reports an answer as refused while the port might still store it. When its
+/// time runs out it fires the record's [`Withdrawal`] and waits for the port's final word: a port
+/// that can still stop the record resolves with an error, one that has already committed to it
+/// resolves with that commit's outcome. A port that cannot withdraw keeps the default
+/// [`ResponsePort::record_withdrawable`]; the session then waits a grace period for it and, if it
+/// stays silent, ends the session rather than guess (see [`MasteryError::RecordUnknown`]).
+///
+/// [`MasteryError::RecordUnknown`]: crate::MasteryError::RecordUnknown
 pub trait ResponsePort: Send + Sync + 'static {
     /// Records one response.
     fn record(&self, response: &Response) -> RecordFuture;
+
+    /// Records one response unless `withdrawal` completes while the port can still stop it.
+    /// Must resolve promptly after `withdrawal` does: `Err` if the response is not stored and
+    /// never will be, else the outcome of the write already under way.
+    fn record_withdrawable(&self, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
+        drop(withdrawal);
+        self.record(response)
+    }
 }
 
 /// A port that keeps nothing: for benchmarks and quizzes nobody needs a record of.

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
-use crate::port::{Clock, ResponsePort};
+use crate::port::{Clock, ResponsePort, Withdrawal};
 use crate::registry::{Entry, Registry};
 
 /// A message to a session, boxed: every session's mailbox reserves a block of 32 slots up front,
@@ -59,6 +59,9 @@ pub enum Next {
     Question(Arc<Question>),
     /// Every template is mastered; the session has ended.
     Finished,
+    /// The answer is stored and counted, but the next question could not be made (a generator
+    /// failed). The session goes on: asking for a question draws again.
+    Failed(MasteryError),
 }
 
 /// How sessions behave; shared by every session through one `Arc`.
@@ -67,6 +70,7 @@ pub(crate) struct SessionConfig {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) call_timeout: Option<Duration>,
     pub(crate) port_timeout: Duration,
+    pub(crate) port_grace: Duration,
     pub(crate) mailbox: usize,
     pub(crate) max_answer_chars: usize,
     pub(crate) coarse_clock: Arc<CoarseClock>,
@@ -256,14 +260,20 @@ impl SessionWorker {
                         // reserved inside every idle session's task.
                         None => Box::pin(self.answer(answer, deadline)).await,
                     };
-                    let finished = matches!(answered, Ok(Answered { next: Next::Finished, .. }));
-                    self.deregister_if(finished);
+                    let ends = matches!(
+                        answered,
+                        Ok(Answered { next: Next::Finished, .. }) | Err(MasteryError::RecordUnknown { .. })
+                    );
+                    self.deregister_if(ends);
                     let _ = reply.send(answered);
-                    finished
+                    ends
                 }
             };
             if finished {
-                tracing::info!("session finished: every template mastered");
+                match self.quiz.is_finished() {
+                    true => tracing::info!("session finished: every template mastered"),
+                    false => tracing::error!("session ended: the store's outcome for an answer is unknown"),
+                }
                 return;
             }
         }
@@ -296,34 +306,63 @@ impl SessionWorker {
     async fn answer(&mut self, answer: Box<str>, deadline: u64) -> Result<Answered, MasteryError> {
         let response =
             Response::new(&self.quiz, Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
-        // The port gets its own limit, or what is left of the caller's, whichever ends first.
+        self.record(&response, deadline).await?;
+        let question = Arc::clone(response.question());
+        let verdict = response.verdict().clone();
+        // Cannot fail: the response was just made from this quiz's current question.
+        let outcome = self.quiz.answer_question(response)?;
+        // From here on the answer is stored and counted: a failure to make the next question is
+        // reported beside it, never instead of it.
+        let next = match &verdict {
+            Verdict::Invalid(_) => Ok(Some(Arc::clone(&question))),
+            _ => self.quiz.select_question(&mut self.rng).map(|next| next.cloned()),
+        };
+        let next = match next {
+            Ok(Some(next)) => Next::Question(next),
+            Ok(None) => Next::Finished,
+            Err(error) => Next::Failed(error.into()),
+        };
+        Ok(Answered { question, verdict, streak: outcome.streak, mastered: outcome.mastered, next })
+    }
+
+    /// Waits for the port's definitive word on `response`: `Ok` only when it is stored.
+    ///
+    /// When time runs out (the port's own limit, or what is left of the caller's, whichever ends
+    /// first) the record is withdrawn and the port gets a grace period to say whether it was
+    /// stored after all. Stored after all counts as stored: the caller hears of it late rather than
+    /// be told a stored answer was refused.
+    async fn record(&self, response: &Response, deadline: u64) -> Result<(), MasteryError> {
         let caller_left = (deadline != NO_DEADLINE)
             .then(|| Duration::from_millis(deadline.saturating_sub(self.config.coarse_clock.now_ms())));
         let limit = caller_left.map_or(self.config.port_timeout, |left| left.min(self.config.port_timeout));
-        let mut recording = self.config.port.record(&response);
+        let (withdraw, withdrawn) = oneshot::channel::<()>();
+        let withdrawal: Withdrawal = Box::pin(async move { drop(withdrawn.await) });
+        let mut recording = self.config.port.record_withdrawable(response, withdrawal);
         // A port that is done at once (memory, or a no-op) needs no timer: try it before arming one.
         let at_once = std::future::poll_fn(|context| Poll::Ready(recording.as_mut().poll(context))).await;
         let recorded = match at_once {
-            Poll::Ready(recorded) => Ok(recorded),
-            Poll::Pending => tokio::time::timeout(limit, recording).await,
+            Poll::Ready(recorded) => recorded,
+            Poll::Pending => match tokio::time::timeout(limit, &mut recording).await {
+                Ok(recorded) => recorded,
+                Err(_) => {
+                    drop(withdraw);
+                    let final_word = tokio::time::timeout(self.config.port_grace, recording).await;
+                    return match final_word {
+                        Ok(Ok(())) => Ok(()),
+                        Ok(Err(_)) if Some(limit) == caller_left => Err(self.timed_out()),
+                        Ok(Err(_)) => Err(MasteryError::NotRecorded(format!(
+                            "the store did not answer within {:?}",
+                            self.config.port_timeout
+                        ))),
+                        Err(_) => Err(MasteryError::RecordUnknown {
+                            title: self.quiz.title().to_string(),
+                            email: self.email.to_string(),
+                            waited: limit + self.config.port_grace,
+                        }),
+                    };
+                }
+            },
         };
-        match recorded {
-            Ok(Ok(())) => {}
-            Ok(Err(reason)) => return Err(MasteryError::NotRecorded(reason)),
-            Err(_) if Some(limit) == caller_left => return Err(self.timed_out()),
-            Err(_) => {
-                let waited = self.config.port_timeout;
-                return Err(MasteryError::NotRecorded(format!("the store did not answer within {waited:?}")));
-            }
-        }
-        let question = Arc::clone(response.question());
-        let verdict = response.verdict().clone();
-        let outcome = self.quiz.answer_question(response)?;
-        let next = match &verdict {
-            Verdict::Invalid(_) => Some(Arc::clone(&question)),
-            _ => self.quiz.select_question(&mut self.rng)?.cloned(),
-        };
-        let next = next.map_or(Next::Finished, Next::Question);
-        Ok(Answered { question, verdict, streak: outcome.streak, mastered: outcome.mastered, next })
+        recorded.map_err(MasteryError::NotRecorded)
     }
 }

@@ -12,12 +12,22 @@ pub const DRAWS: usize = 200;
 /// The summary for a clean file, or every problem (one `FILE:LINE:COL: field: message` per line).
 pub fn check(path: &Path) -> Result<String, Failure> {
     let checked = check_quiz_file(path, &Validator::default(), DRAWS).map_err(|problems| {
-        // The problem list is both check's report and its error: on stderr always, and on stdout
-        // too when that goes somewhere else (`mastery check quiz.toml > problems.txt`).
-        if !stdout_is_stderr() {
-            println!("{problems}");
+        // The problem list is both check's report (stdout) and its error (stderr), but a person
+        // reads it once: where both reach the same place, or stdout is piped on to the terminal
+        // stderr shows, it goes to one of them and the other gets at most a one-line count.
+        let count = problems.0.len();
+        let listed = problems.to_string();
+        match destinations() {
+            Destinations::Same => problems_failure(&problems),
+            Destinations::StdoutForTheTerminal => {
+                println!("{listed}");
+                Failure::error(format!("{}: {count} problem{}", path.display(), plural(count)))
+            }
+            Destinations::Apart => {
+                println!("{listed}");
+                problems_failure(&problems)
+            }
         }
-        problems_failure(&problems)
     })?;
     let quiz = &checked.quiz_file.valid.quiz;
     let mut lines: Vec<String> = checked.quiz_file.warnings.iter().map(ToString::to_string).collect();
@@ -27,7 +37,7 @@ pub fn check(path: &Path) -> Result<String, Failure> {
         path.display(),
         quiz.title(),
         quiz.mastery(),
-        if count == 1 { "" } else { "s" }
+        plural(count)
     ));
     for template in &checked.templates {
         lines.push(format!(
@@ -46,12 +56,46 @@ pub fn problems_failure(problems: &FileProblems) -> Failure {
     Failure::located(problems.to_string())
 }
 
-/// Whether stdout and stderr are the same terminal, pipe or file (so printing to both would show
-/// everything twice).
-fn stdout_is_stderr() -> bool {
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// Where stdout and stderr lead, as far as a person reading them is concerned.
+enum Destinations {
+    /// The same terminal, pipe or file: printing to both would show everything twice.
+    Same,
+    /// stderr is a terminal and stdout is not: stdout is most likely piped on to that terminal
+    /// (`| less`, `| cat`), and a person sees both.
+    StdoutForTheTerminal,
+    /// Different places (a file and a terminal, two pipes): each reader gets the whole list.
+    Apart,
+}
+
+fn destinations() -> Destinations {
+    use std::io::IsTerminal;
+    let (out, err) = (std::io::stdout(), std::io::stderr());
+    match (out.is_terminal(), err.is_terminal()) {
+        (true, true) => Destinations::Same,
+        (false, true) => Destinations::StdoutForTheTerminal,
+        _ if same_file(&out, &err) => Destinations::Same,
+        _ => Destinations::Apart,
+    }
+}
+
+/// Whether two handles are the same open file (`2>&1` into one pipe or file).
+#[cfg(unix)]
+fn same_file(out: &std::io::Stdout, err: &std::io::Stderr) -> bool {
+    use std::os::fd::AsFd;
     use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata("/dev/stdout"), std::fs::metadata("/dev/stderr")) {
+    let metadata = |fd: std::os::fd::BorrowedFd<'_>| fd.try_clone_to_owned().map(std::fs::File::from)?.metadata();
+    match (metadata(out.as_fd()), metadata(err.as_fd())) {
         (Ok(out), Ok(err)) => out.dev() == err.dev() && out.ino() == err.ino(),
         _ => true,
     }
+}
+
+/// Elsewhere the two are taken to differ: a list shown twice beats a list lost.
+#[cfg(not(unix))]
+fn same_file(_out: &std::io::Stdout, _err: &std::io::Stderr) -> bool {
+    false
 }

@@ -26,6 +26,7 @@ pub mod duration;
 pub mod output;
 pub mod report;
 pub mod run;
+pub mod text;
 pub mod wiring;
 
 use std::path::PathBuf;
@@ -188,11 +189,15 @@ fn print(text: String) -> Result<u8, Failure> {
     }
 }
 
-/// Logs go to stderr, and only when asked for with `MASTERY_LOG` (e.g. `MASTERY_LOG=debug`).
+/// Logs go to stderr, and only when asked for with `MASTERY_LOG` (e.g. `MASTERY_LOG=debug`);
+/// coloured only on a terminal, and never with `NO_COLOR` set.
 fn init_logging() {
+    use std::io::IsTerminal;
     let Ok(filter) = std::env::var("MASTERY_LOG") else { return };
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }

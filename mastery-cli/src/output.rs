@@ -7,6 +7,8 @@ use mastery_boundary::Answered;
 use mastery_core::{Question, Verdict};
 use serde::Serialize;
 
+use crate::text::printable;
+
 /// One line of `--json` output. Field names and order are the command line's contract.
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -19,6 +21,8 @@ pub enum Event<'a> {
         category: &'a str,
         /// The question's text.
         asked: &'a str,
+        /// The template's instructions (empty when it has none).
+        instructions: &'a str,
     },
     /// An answer, printed only once its response is durable.
     Answer {
@@ -32,6 +36,15 @@ pub enum Event<'a> {
         verdict: &'a str,
         /// The template's streak after this answer.
         streak: u32,
+        /// Why an invalid answer could not be judged; absent for the other verdicts.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
+    },
+    /// A line that is no answer at all (blank, or over the answer limit); the same question
+    /// follows.
+    Rejected {
+        /// Why.
+        reason: &'a str,
     },
     /// A template was mastered.
     Mastered {
@@ -45,6 +58,11 @@ pub enum Event<'a> {
     },
     /// The time limit ended the quiz.
     TimeUp {
+        /// The quiz.
+        title: &'a str,
+    },
+    /// The run stopped before the quiz ended: end of input, or Ctrl-C.
+    Stopped {
         /// The quiz.
         title: &'a str,
     },
@@ -110,22 +128,37 @@ impl Output {
                 template: template.name(),
                 category: template.category(),
                 asked: question.asked(),
+                instructions: template.instructions(),
             });
         }
+        // Quiz files are untrusted: their text is shown, never interpreted by the terminal.
+        let asked = printable(question.asked());
         if !self.interactive {
-            return self.line(question.asked());
+            return self.line(&asked);
         }
-        let mut header = format!("{} · {}", template.category(), template.name());
+        let mut header = format!("{} · {}", printable(template.category()), printable(template.name()));
         if let Some(left) = time_left {
             header.push_str(&format!(" · {} left", clock(left)));
         }
         self.line(&self.paint(DIM, &header))?;
         if !template.instructions().is_empty() {
-            self.line(template.instructions())?;
+            self.line(&printable(template.instructions()))?;
         }
         let mut out = io::stdout().lock();
-        write!(out, "{} {} ", self.paint(BOLD, question.asked()), self.paint(DIM, "›"))?;
+        write!(out, "{} {} ", self.paint(BOLD, &asked), self.paint(DIM, "›"))?;
         out.flush()
+    }
+
+    /// A line that was no answer; the caller shows the question again.
+    pub fn rejected(&self, reason: &str) -> io::Result<()> {
+        if self.json {
+            return self.event(&Event::Rejected { reason });
+        }
+        let reason = printable(reason);
+        match self.interactive {
+            true => self.line(&self.paint(YELLOW, &format!("? {reason}; try again"))),
+            false => self.line(&format!("rejected: {reason}")),
+        }
     }
 
     /// Reports a judged answer.
@@ -135,12 +168,17 @@ impl Output {
         self.correct += usize::from(answered.verdict.is_correct());
         self.mastered += usize::from(answered.mastered);
         if self.json {
+            let reason = match &answered.verdict {
+                Verdict::Invalid(reason) => Some(reason.as_str()),
+                _ => None,
+            };
             self.event(&Event::Answer {
                 template,
                 answer,
                 correct: answered.verdict.is_correct(),
                 verdict: answered.verdict.kind(),
                 streak: answered.streak,
+                reason,
             })?;
             if answered.mastered {
                 self.event(&Event::Mastered { template })?;
@@ -152,11 +190,13 @@ impl Output {
         let verdict = match &answered.verdict {
             Verdict::Correct => self.paint(GREEN, "✓ correct"),
             Verdict::Incorrect => self.paint(RED, "✗ incorrect"),
-            Verdict::Invalid(reason) => self.paint(YELLOW, &format!("? cannot read that: {reason}; try again")),
+            Verdict::Invalid(reason) => {
+                self.paint(YELLOW, &format!("? cannot read that: {}; try again", printable(reason)))
+            }
         };
         self.line(&format!("{verdict}  {}", self.paint(DIM, &progress)))?;
         if answered.mastered {
-            self.line(&self.paint(GREEN, &format!("★ mastered {template}")))?;
+            self.line(&self.paint(GREEN, &format!("★ mastered {}", printable(template))))?;
         }
         Ok(())
     }
@@ -166,7 +206,7 @@ impl Output {
         if self.json {
             return self.event(&Event::Finished { title });
         }
-        self.line(&format!("Finished {title:?}: every template mastered."))?;
+        self.line(&format!("Finished {:?}: every template mastered.", printable(title)))?;
         self.summary()
     }
 
@@ -178,13 +218,16 @@ impl Output {
         if self.interactive {
             self.line("")?;
         }
-        self.line(&format!("Time is up for {title:?}."))?;
+        self.line(&format!("Time is up for {:?}.", printable(title)))?;
         self.summary()
     }
 
-    /// The input ended before the quiz did.
-    pub fn stopped(&self) -> io::Result<()> {
-        if self.json || !self.interactive {
+    /// The run stopped before the quiz ended: end of input, or Ctrl-C.
+    pub fn stopped(&self, title: &str) -> io::Result<()> {
+        if self.json {
+            return self.event(&Event::Stopped { title });
+        }
+        if !self.interactive {
             return Ok(());
         }
         self.line("")?;

@@ -6,7 +6,8 @@ use mastery_persistence::{LearnerReport, ResponseStore};
 use serde::Serialize;
 
 use crate::Failure;
-use crate::wiring::{database_path, open_store};
+use crate::text::{display_width, pad, printable};
+use crate::wiring::{database_path, open_store_read_only};
 
 /// The report's formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,7 +30,7 @@ struct Row<'a> {
 }
 
 /// Prints the report for `title`. A quiz nobody answered, or a database not yet created, gives an
-/// empty report rather than an error.
+/// empty report rather than an error. The database is only read: nothing is created or changed.
 pub fn report(title: &str, db: Option<&Path>, format: Format) -> Result<String, Failure> {
     let path = database_path(db).map_err(Failure::error)?;
     let rows = if path.exists() { read(&path, title)? } else { Vec::new() };
@@ -41,7 +42,7 @@ pub fn report(title: &str, db: Option<&Path>, format: Format) -> Result<String, 
 }
 
 fn read(path: &Path, title: &str) -> Result<Vec<LearnerReport>, Failure> {
-    let store = open_store(path).map_err(Failure::error)?;
+    let store = open_store_read_only(path).map_err(Failure::error)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
@@ -93,25 +94,19 @@ fn table(rows: &[LearnerReport]) -> String {
     let mut lines: Vec<[String; 5]> = vec![header];
     for row in rows {
         lines.push([
-            row.email.clone(),
+            printable(&row.email).into_owned(),
             row.responses.to_string(),
             row.correct.to_string(),
             row.invalid.to_string(),
-            if row.mastered.is_empty() { "-".into() } else { row.mastered.join(", ") },
+            if row.mastered.is_empty() { "-".into() } else { printable(&row.mastered.join(", ")).into_owned() },
         ]);
     }
-    let widths: Vec<usize> = (0..5).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..5).map(|c| lines.iter().map(|l| display_width(&l[c])).max().unwrap_or(0)).collect();
     let mut text: Vec<String> = lines
         .iter()
         .map(|line| {
-            let cells: Vec<String> = line
-                .iter()
-                .enumerate()
-                .map(|(c, cell)| match c {
-                    0 | 4 => format!("{cell:<width$}", width = widths[c]),
-                    _ => format!("{cell:>width$}", width = widths[c]),
-                })
-                .collect();
+            let cells: Vec<String> =
+                line.iter().enumerate().map(|(c, cell)| pad(cell, widths[c], matches!(c, 0 | 4))).collect();
             cells.join("  ").trim_end().to_string()
         })
         .collect();

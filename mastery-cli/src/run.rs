@@ -1,4 +1,8 @@
 //! `mastery run`: take a quiz through the `Mastery` API, recording every response.
+//!
+//! Every line of input gets exactly one reply: an `answer` (after the response is durable), or a
+//! `rejected` line for input that is no answer at all, followed by the question again. A script
+//! that waits for a reply to each line it writes never waits forever.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -6,8 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, Validator, load_quiz_file};
-use mastery_core::{Quiz, examples};
-use tokio::signal::unix::{SignalKind, signal};
+use mastery_core::{Question, Quiz, examples};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -42,7 +45,8 @@ pub fn run(options: RunOptions) -> Result<Outcome, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
-    let outcome = runtime.block_on(take(quiz, &options, store.clone()));
+    let config = MasteryConfig::with_port(Arc::new(StorePort(store.clone())));
+    let outcome = runtime.block_on(take(quiz, &options, config));
     drop(runtime);
     // Dropping the store lets its writer finish and join: nothing acknowledged is left behind.
     drop(store);
@@ -55,128 +59,165 @@ fn load_quiz(file: Option<&std::path::Path>) -> Result<Quiz, Failure> {
     Ok(loaded.valid.quiz)
 }
 
-async fn take(
-    quiz: Quiz,
-    options: &RunOptions,
-    store: Arc<mastery_persistence::SqliteStore>,
-) -> Result<Outcome, Failure> {
-    let mastery = Mastery::start(MasteryConfig::with_port(Arc::new(StorePort(store))));
-    let outcome = drive(&mastery, quiz, options).await;
+async fn take(quiz: Quiz, options: &RunOptions, config: MasteryConfig) -> Result<Outcome, Failure> {
+    let max_answer_chars = config.max_answer_chars;
+    let mastery = Mastery::start(config);
+    let outcome = Run::open(&mastery, quiz, options).await;
+    let outcome = match outcome {
+        Ok(run) => run.drive(read_lines(max_answer_chars), max_answer_chars).await,
+        Err(failure) => Err(failure),
+    };
     let _ = mastery.shutdown().await;
     outcome
 }
 
+/// A line of standard input, as the reader thread hands it over.
 enum Input {
     Line(String),
+    /// A line longer than the answer limit; only its first part was kept in memory.
+    TooLong,
     End,
 }
 
-async fn drive(mastery: &Mastery, quiz: Quiz, options: &RunOptions) -> Result<Outcome, Failure> {
-    let title = quiz.title().to_string();
-    let mut output = Output::for_run(&quiz, options.json);
-    let interactive = output.interactive;
-    let (deadline, mut ended) = open_quiz(mastery, quiz, options).await?;
-    // One listener for the whole run, so that a Ctrl-C pressed while an answer is being stored
-    // is not lost between two turns of the loop.
-    let mut interrupts =
-        signal(SignalKind::interrupt()).map_err(|e| Failure::error(format!("cannot listen for Ctrl-C: {e}")))?;
-    let Some(mut question) = mastery.select_question(&title, &options.email).await.map_err(api_failure)? else {
-        output.finished(&title).map_err(write_failure)?;
-        return Ok(Outcome::Finished);
-    };
-    let time_left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    output.question(&question, time_left()).map_err(write_failure)?;
-    let mut lines = read_lines();
-    loop {
-        let input = tokio::select! {
-            biased;
-            // Without a time limit the sender is gone at once: only a message means time is up.
-            Some(()) = ended.recv() => {
-                output.time_up(&title).map_err(write_failure)?;
-                return Ok(Outcome::TimeUp);
-            }
-            _ = interrupts.recv() => {
-                output.stopped().map_err(write_failure)?;
-                return Ok(Outcome::Interrupted);
-            }
-            line = lines.recv() => line.unwrap_or(Input::End),
+/// What one answer led to.
+enum Step {
+    Ask(Arc<Question>),
+    /// The answer was refused before it was judged; the same question stands.
+    Reject(String),
+    End(Outcome),
+}
+
+/// One learner's run of one quiz.
+struct Run<'a> {
+    mastery: &'a Mastery,
+    output: Output,
+    title: String,
+    email: &'a str,
+    deadline: Option<Instant>,
+    /// Hears when the Proctor closes the quiz; without a time limit its sender is gone at once.
+    time_up: mpsc::UnboundedReceiver<()>,
+}
+
+impl<'a> Run<'a> {
+    /// Installs the quiz (through the Proctor when there is a time limit) and starts the
+    /// learner's session.
+    async fn open(mastery: &'a Mastery, quiz: Quiz, options: &'a RunOptions) -> Result<Run<'a>, Failure> {
+        let title = quiz.title().to_string();
+        let output = Output::for_run(&quiz, options.json);
+        let (notify_time_up, time_up) = mpsc::unbounded_channel();
+        let deadline = match options.time_limit {
+            Some(limit) => Some(
+                Instant::now()
+                    .checked_add(limit)
+                    .ok_or_else(|| Failure::error(format!("the time limit {limit:?} is too long")))?,
+            ),
+            None => None,
         };
-        let answer = match input {
-            Input::End => {
-                output.stopped().map_err(write_failure)?;
-                return Ok(Outcome::EndOfInput);
+        match deadline {
+            Some(deadline) => {
+                let notify: mastery_boundary::Notify = Arc::new(move |event| {
+                    if matches!(event, ProctorEvent::Stopped { .. }) {
+                        let _ = notify_time_up.send(());
+                    }
+                });
+                mastery.schedule_built_quiz(quiz, Instant::now(), deadline, Some(notify)).await.map_err(api_failure)?;
             }
-            Input::Line(line) if line.trim().is_empty() => {
-                if interactive {
-                    output.question(&question, time_left()).map_err(write_failure)?;
+            None => mastery.install_quiz(quiz).await.map_err(api_failure)?,
+        }
+        let seed = options.seed.unwrap_or_else(random_seed);
+        mastery.take_quiz_seeded(&title, &options.email, seed).await.map_err(api_failure)?;
+        Ok(Run { mastery, output, title, email: &options.email, deadline, time_up })
+    }
+
+    fn time_left(&self) -> Option<Duration> {
+        self.deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
+    fn ask(&self, question: &Question) -> Result<(), Failure> {
+        self.output.question(question, self.time_left()).map_err(write_failure)
+    }
+
+    /// Asks, reads and answers until the quiz ends one way or another.
+    async fn drive(mut self, mut lines: mpsc::Receiver<Input>, max_answer_chars: usize) -> Result<Outcome, Failure> {
+        let selected = self.mastery.select_question(&self.title, self.email).await.map_err(api_failure)?;
+        let Some(mut question) = selected else {
+            self.output.finished(&self.title).map_err(write_failure)?;
+            return Ok(Outcome::Finished);
+        };
+        self.ask(&question)?;
+        // One listener for the whole run, so that a Ctrl-C pressed while an answer is being
+        // stored is not lost between two turns of the loop.
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        loop {
+            let input = tokio::select! {
+                biased;
+                Some(()) = self.time_up.recv() => return self.end(Outcome::TimeUp),
+                listening = &mut interrupted => {
+                    listening.map_err(|e| Failure::error(format!("cannot listen for Ctrl-C: {e}")))?;
+                    return self.end(Outcome::Interrupted);
                 }
-                continue;
-            }
-            Input::Line(line) => line,
-        };
-        let answered = match mastery.answer_question(&title, &options.email, &answer).await {
+                line = lines.recv() => line.unwrap_or(Input::End),
+            };
+            let rejected = match input {
+                Input::End => return self.end(Outcome::EndOfInput),
+                Input::TooLong => format!("an answer must be at most {max_answer_chars} characters"),
+                Input::Line(line) if line.trim().is_empty() => "an empty line is no answer".to_string(),
+                Input::Line(answer) => match self.answer(&answer).await? {
+                    Step::Ask(next) => {
+                        question = next;
+                        self.ask(&question)?;
+                        continue;
+                    }
+                    Step::Reject(reason) => reason,
+                    Step::End(outcome) => return self.end(outcome),
+                },
+            };
+            self.output.rejected(&rejected).map_err(write_failure)?;
+            self.ask(&question)?;
+        }
+    }
+
+    /// Sends one answer; prints what it did once it is stored.
+    async fn answer(&mut self, answer: &str) -> Result<Step, Failure> {
+        let answered = match self.mastery.answer_question(&self.title, self.email, answer).await {
             Ok(answered) => answered,
-            Err(MasteryError::Invalid(problems)) => {
-                eprintln!("mastery: {problems}; answer not taken");
-                continue;
-            }
+            Err(MasteryError::Invalid(problems)) => return Ok(Step::Reject(problems.to_string())),
             // The Proctor ended the session while this answer was on its way.
-            Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) if deadline.is_some() => {
-                output.time_up(&title).map_err(write_failure)?;
-                return Ok(Outcome::TimeUp);
+            Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) if self.deadline.is_some() => {
+                return Ok(Step::End(Outcome::TimeUp));
             }
             Err(error) => return Err(api_failure(error)),
         };
-        output.answered(&answered, answer.trim_end_matches(['\r', '\n'])).map_err(write_failure)?;
+        self.output.answered(&answered, answer).map_err(write_failure)?;
         match answered.next {
-            Next::Question(next) => question = next,
-            Next::Finished => {
-                output.finished(&title).map_err(write_failure)?;
-                return Ok(Outcome::Finished);
-            }
+            Next::Question(next) => Ok(Step::Ask(next)),
+            Next::Finished => Ok(Step::End(Outcome::Finished)),
+            // The answer is stored and was reported; the failure comes after it.
+            Next::Failed(error) => Err(api_failure(error)),
         }
-        output.question(&question, time_left()).map_err(write_failure)?;
+    }
+
+    /// Prints how the run ended.
+    fn end(&self, outcome: Outcome) -> Result<Outcome, Failure> {
+        let printed = match outcome {
+            Outcome::Finished => self.output.finished(&self.title),
+            Outcome::TimeUp => self.output.time_up(&self.title),
+            Outcome::EndOfInput | Outcome::Interrupted => self.output.stopped(&self.title),
+        };
+        printed.map_err(write_failure)?;
+        Ok(outcome)
     }
 }
 
-/// Installs the quiz (through the Proctor when there is a time limit) and starts the learner's
-/// session; returns the deadline and a receiver that hears when the Proctor closes the quiz.
-async fn open_quiz(
-    mastery: &Mastery,
-    quiz: Quiz,
-    options: &RunOptions,
-) -> Result<(Option<Instant>, mpsc::UnboundedReceiver<()>), Failure> {
-    let title = quiz.title().to_string();
-    let (time_up, ended) = mpsc::unbounded_channel();
-    let deadline = options.time_limit.map(|limit| Instant::now() + limit);
-    match deadline {
-        Some(deadline) => {
-            let notify: mastery_boundary::Notify = Arc::new(move |event| {
-                if matches!(event, ProctorEvent::Stopped { .. }) {
-                    let _ = time_up.send(());
-                }
-            });
-            mastery.schedule_built_quiz(quiz, Instant::now(), deadline, Some(notify)).await.map_err(api_failure)?;
-        }
-        None => mastery.install_quiz(quiz).await.map_err(api_failure)?,
-    }
-    let seed = options.seed.unwrap_or_else(random_seed);
-    mastery.take_quiz_seeded(&title, &options.email, seed).await.map_err(api_failure)?;
-    Ok((deadline, ended))
-}
-
-/// Reads stdin on a thread of its own, one line at a time; invalid UTF-8 is replaced, not fatal.
-fn read_lines() -> mpsc::Receiver<Input> {
+/// Reads stdin on a thread of its own, one line at a time. Invalid UTF-8 is replaced, not fatal;
+/// a line over `max_answer_chars` is read past, never held whole in memory.
+fn read_lines(max_answer_chars: usize) -> mpsc::Receiver<Input> {
     let (sender, receiver) = mpsc::channel(16);
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
-        let mut buffer = Vec::new();
         loop {
-            buffer.clear();
-            let input = match stdin.read_until(b'\n', &mut buffer) {
-                Ok(0) | Err(_) => Input::End,
-                Ok(_) => Input::Line(String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']).to_string()),
-            };
+            let input = read_line(&mut stdin, max_answer_chars);
             let ended = matches!(input, Input::End);
             if sender.blocking_send(input).is_err() || ended {
                 return;
@@ -184,6 +225,49 @@ fn read_lines() -> mpsc::Receiver<Input> {
         }
     });
     receiver
+}
+
+/// Reads one line, keeping at most enough bytes for `max_chars` characters (four bytes each at
+/// most) and one more, and discarding the rest of a longer line.
+fn read_line(reader: &mut impl BufRead, max_chars: usize) -> Input {
+    let keep = max_chars.saturating_add(1).saturating_mul(4);
+    let mut line = Vec::new();
+    let mut overflowed = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Input::End,
+        };
+        if chunk.is_empty() {
+            // End of input: a last line without a newline still counts.
+            return match (line.is_empty(), overflowed) {
+                (true, false) => Input::End,
+                _ => finish_line(line, overflowed, max_chars),
+            };
+        }
+        let (part, newline) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => (&chunk[..at], true),
+            None => (chunk, false),
+        };
+        let room = keep.saturating_sub(line.len());
+        overflowed |= part.len() > room;
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        let used = part.len() + usize::from(newline);
+        reader.consume(used);
+        if newline {
+            return finish_line(line, overflowed, max_chars);
+        }
+    }
+}
+
+fn finish_line(line: Vec<u8>, overflowed: bool, max_chars: usize) -> Input {
+    let text = String::from_utf8_lossy(&line);
+    let text = text.strip_suffix('\r').unwrap_or(&text);
+    if overflowed || text.chars().count() > max_chars {
+        return Input::TooLong;
+    }
+    Input::Line(text.to_string())
 }
 
 fn random_seed() -> u64 {
@@ -201,4 +285,39 @@ fn write_failure(error: std::io::Error) -> Failure {
         return Failure::quiet();
     }
     Failure::error(format!("cannot write to stdout: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], max_chars: usize) -> Vec<String> {
+        let mut reader = std::io::BufReader::with_capacity(7, input);
+        let mut seen = Vec::new();
+        loop {
+            match read_line(&mut reader, max_chars) {
+                Input::Line(line) => seen.push(line),
+                Input::TooLong => seen.push("<too long>".into()),
+                Input::End => return seen,
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_split_and_trimmed_of_their_line_ends() {
+        assert_eq!(lines(b"3\n 7 \r\n\nlast", 10), ["3", " 7 ", "", "last"]);
+    }
+
+    #[test]
+    fn an_overlong_line_is_one_rejection_and_the_next_line_is_read_whole() {
+        let mut input = vec![b'9'; 100_000];
+        input.extend_from_slice(b"\n42\n");
+        assert_eq!(lines(&input, 10), ["<too long>", "42"]);
+        assert_eq!(lines("ééééé\nééééééééééé\n".as_bytes(), 10), ["ééééé", "<too long>"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        assert_eq!(lines(b"4\xff2\n", 10), ["4\u{fffd}2"]);
+    }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mastery_boundary::{RecordFuture, ResponsePort};
+use mastery_boundary::{RecordFuture, ResponsePort, Withdrawal};
 use mastery_core::Response;
 use mastery_persistence::{ResponseRecord, ResponseStore, SqliteStore, StoreError};
 
@@ -17,6 +17,11 @@ pub struct StorePort(pub Arc<dyn ResponseStore>);
 impl ResponsePort for StorePort {
     fn record(&self, response: &Response) -> RecordFuture {
         let pending = self.0.record(ResponseRecord::from(response));
+        Box::pin(async move { pending.await.map_err(|error| error.to_string()) })
+    }
+
+    fn record_withdrawable(&self, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
+        let pending = self.0.record_withdrawable(ResponseRecord::from(response), withdrawal);
         Box::pin(async move { pending.await.map_err(|error| error.to_string()) })
     }
 }
@@ -38,10 +43,41 @@ pub fn database_path(flag: Option<&Path>) -> Result<PathBuf, String> {
 }
 
 /// Opens (creating the folder and the file if needed) the SQLite store at `path`.
+///
+/// The database holds learners' emails and answers, so what is created here is private to its
+/// owner: folders 0700, the file 0600 (SQLite gives its `-wal` and `-shm` files the file's mode).
 pub fn open_store(path: &Path) -> Result<SqliteStore, String> {
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
+        create_private_folder(folder)
             .map_err(|error| format!("cannot create the database folder {}: {error}", folder.display()))?;
     }
+    create_private_file(path).map_err(|error| format!("cannot create the database {}: {error}", path.display()))?;
     SqliteStore::open(path).map_err(|error: StoreError| error.to_string())
+}
+
+/// Opens the SQLite store at `path` for reading only: nothing is created or changed.
+pub fn open_store_read_only(path: &Path) -> Result<SqliteStore, String> {
+    SqliteStore::open_read_only(path).map_err(|error: StoreError| error.to_string())
+}
+
+fn create_private_folder(folder: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
+}
+
+/// Creates an empty file with owner-only permissions if there is none; an existing file keeps
+/// the permissions its owner gave it.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
 }

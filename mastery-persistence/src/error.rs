@@ -62,6 +62,34 @@ pub enum StoreError {
     /// The function run inside the saving transaction failed; nothing was saved.
     #[error("response not saved: {0}")]
     Rejected(String),
+    /// The caller withdrew the response before the store committed to storing it: it was not
+    /// stored and never will be.
+    #[error("response not saved: withdrawn before it was stored")]
+    Withdrawn,
+    /// The database file does not exist (a reading command never creates one).
+    #[error("no database at {path}")]
+    Missing {
+        /// Where the database was looked for.
+        path: PathBuf,
+    },
+    /// The file's schema is older than this build's, and a reading command does not upgrade it.
+    #[error(
+        "database {path} has schema version {found}, older than the {supported} this Mastery reads; any writing command (mastery run) upgrades it"
+    )]
+    OlderSchema {
+        /// The database file.
+        path: PathBuf,
+        /// The version found in the file.
+        found: i64,
+        /// The version this build reads.
+        supported: i64,
+    },
+    /// The store was opened for reading only.
+    #[error("database {path} was opened for reading only")]
+    OpenedForReading {
+        /// The database file.
+        path: PathBuf,
+    },
     /// The store was shut down, or its writer stopped.
     #[error("the response store is closed")]
     Closed,

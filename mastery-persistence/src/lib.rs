@@ -48,6 +48,10 @@ pub use sqlite::{Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_
 /// another machine (PostgreSQL, say) fits the same trait.
 pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send>>;
 
+/// Completes when the caller gives up on a record it has not yet seen stored (its own deadline
+/// passed, say). See [`ResponseStore::record_withdrawable`].
+pub type Withdrawal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// A function run inside the transaction that saves a response: if it fails, the response is not
 /// saved. The book uses this to advance the quiz only when the row is written.
 pub type InTransaction = Box<dyn FnOnce() -> Result<(), String> + Send>;
@@ -58,6 +62,20 @@ pub trait ResponseStore: Send + Sync {
     /// Stores one response; resolves once it is durable.
     fn record(&self, record: ResponseRecord) -> Pending<()> {
         self.record_in_transaction(record, None)
+    }
+
+    /// Stores one response unless `withdrawal` completes before the store has committed to
+    /// storing it; the outcome is always definitive. `Ok` means durable. [`StoreError::Withdrawn`]
+    /// means it was not stored and never will be. A withdrawal that comes after the store claimed
+    /// the record for a commit changes nothing: the future then resolves with that commit's
+    /// outcome, which comes within one commit's time.
+    ///
+    /// This is what lets a caller with a deadline tell its own caller the truth: an answer
+    /// reported as refused is never found stored later. A store whose `record` finishes at once
+    /// keeps this default, which has nothing to withdraw.
+    fn record_withdrawable(&self, record: ResponseRecord, withdrawal: Withdrawal) -> Pending<()> {
+        drop(withdrawal);
+        self.record(record)
     }
 
     /// Stores one response, running `in_transaction` inside the saving transaction; if it fails,

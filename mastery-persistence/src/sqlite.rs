@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::record::{LearnerReport, ReportBuilder, ReportRow, ResponseRecord, SubstitutionValue};
-use crate::{InTransaction, Pending, ResponseStore, StoreError};
+use crate::{InTransaction, Pending, ResponseStore, StoreError, Withdrawal};
 
 /// The schema, one migration per version: version N is reached by running the first N entries.
 /// Never edit a released entry; add a new one.
@@ -66,11 +67,14 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// Responses that may wait for the writer before callers are made to wait (back pressure).
     pub queue: usize,
+    /// A cap on the database's size in bytes: a write that would pass it fails as on a full disk.
+    /// `None` leaves the size to the disk.
+    pub max_size: Option<u64>,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { durability: Durability::default(), max_batch: 4_096, queue: 16_384 }
+        SqliteOptions { durability: Durability::default(), max_batch: 4_096, queue: 16_384, max_size: None }
     }
 }
 
@@ -82,6 +86,7 @@ impl Default for SqliteOptions {
 /// runtime's workers.
 pub struct SqliteStore {
     path: PathBuf,
+    /// `None` for a store opened for reading only.
     requests: Option<mpsc::Sender<WriteRequest>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -89,7 +94,34 @@ pub struct SqliteStore {
 struct WriteRequest {
     record: ResponseRecord,
     in_transaction: Option<InTransaction>,
+    claim: Arc<Claim>,
     acknowledge: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Who decides a request's fate: the writer claims it once it holds the write lock and is about
+/// to write it; a caller who gives up withdraws it. Exactly one of the two wins, so a withdrawn
+/// request is never written and a claimed one is always answered with its commit's outcome.
+#[derive(Default)]
+struct Claim(AtomicU8);
+
+impl Claim {
+    const PENDING: u8 = 0;
+    const CLAIMED: u8 = 1;
+    const WITHDRAWN: u8 = 2;
+
+    fn settle(&self, to: u8) -> bool {
+        self.0.compare_exchange(Self::PENDING, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// The writer's side: true when the request is now the writer's to store.
+    fn claim(&self) -> bool {
+        self.settle(Self::CLAIMED)
+    }
+
+    /// The caller's side: true when the request will never be stored.
+    fn withdraw(&self) -> bool {
+        self.settle(Self::WITHDRAWN)
+    }
 }
 
 impl SqliteStore {
@@ -102,7 +134,7 @@ impl SqliteStore {
     /// Opens with explicit options.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let connection = open_writer(&path, options.durability)?;
+        let connection = open_writer(&path, &options)?;
         let (sender, receiver) = mpsc::channel(options.queue.max(1));
         let writer_path = path.clone();
         let max_batch = options.max_batch.max(1);
@@ -111,6 +143,26 @@ impl SqliteStore {
             .spawn(move || run_writer(connection, &writer_path, receiver, max_batch))
             .map_err(|error| StoreError::Open { path: path.clone(), reason: error.to_string() })?;
         Ok(SqliteStore { path, requests: Some(sender), writer: Mutex::new(Some(writer)) })
+    }
+
+    /// Opens an existing database for reading only: no writer, no migration, and nothing created
+    /// beside the file, so reports work on a read-only file. Recording through it fails with
+    /// [`StoreError::OpenedForReading`].
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(StoreError::Missing { path });
+        }
+        let connection = open_reader(&path)?;
+        let sqlite = |e| StoreError::from_sqlite(&path, e);
+        let found: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(sqlite)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { path, found, supported: SCHEMA_VERSION });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::OlderSchema { path, found, supported: SCHEMA_VERSION });
+        }
+        Ok(SqliteStore { path, requests: None, writer: Mutex::new(None) })
     }
 
     /// The database file.
@@ -154,16 +206,52 @@ impl Drop for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Hands a request to the writer and waits for its definitive outcome.
+    fn submit(
+        &self,
+        record: ResponseRecord,
+        in_transaction: Option<InTransaction>,
+        withdrawal: Option<Withdrawal>,
+    ) -> Pending<()> {
+        let requests = self.requests.clone().ok_or_else(|| StoreError::OpenedForReading { path: self.path.clone() });
+        Box::pin(async move {
+            let requests = requests?;
+            let claim = Arc::new(Claim::default());
+            let (acknowledge, mut acknowledged) = oneshot::channel();
+            let request = WriteRequest { record, in_transaction, claim: Arc::clone(&claim), acknowledge };
+            let outcome =
+                |acknowledged: Result<Result<(), StoreError>, _>| acknowledged.unwrap_or(Err(StoreError::Closed));
+            let Some(mut withdrawal) = withdrawal else {
+                requests.send(request).await.map_err(|_| StoreError::Closed)?;
+                return outcome(acknowledged.await);
+            };
+            // Withdrawn while waiting for room in the queue: the request never reached the writer.
+            tokio::select! {
+                biased;
+                sent = requests.send(request) => sent.map_err(|_| StoreError::Closed)?,
+                () = &mut withdrawal => return Err(StoreError::Withdrawn),
+            }
+            tokio::select! {
+                biased;
+                acknowledged = &mut acknowledged => outcome(acknowledged),
+                () = withdrawal => match claim.withdraw() {
+                    true => Err(StoreError::Withdrawn),
+                    // The writer got there first: its commit decides, and it is under way.
+                    false => outcome(acknowledged.await),
+                },
+            }
+        })
+    }
+}
+
 impl ResponseStore for SqliteStore {
     fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()> {
-        let requests = self.requests.clone();
-        Box::pin(async move {
-            let requests = requests.ok_or(StoreError::Closed)?;
-            let (acknowledge, acknowledged) = oneshot::channel();
-            let request = WriteRequest { record, in_transaction, acknowledge };
-            requests.send(request).await.map_err(|_| StoreError::Closed)?;
-            acknowledged.await.map_err(|_| StoreError::Closed)?
-        })
+        self.submit(record, in_transaction, None)
+    }
+
+    fn record_withdrawable(&self, record: ResponseRecord, withdrawal: Withdrawal) -> Pending<()> {
+        self.submit(record, None, Some(withdrawal))
     }
 
     fn responses(&self, quiz_title: &str) -> Pending<Vec<ResponseRecord>> {
@@ -208,11 +296,11 @@ impl ResponseStore for SqliteStore {
     }
 }
 
-fn open_writer(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
     let connection = Connection::open(path).map_err(sqlite)?;
     connection.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
-    let synchronous = match durability {
+    let synchronous = match options.durability {
         Durability::PowerLoss => "FULL",
         Durability::ProcessCrash => "NORMAL",
     };
@@ -223,16 +311,55 @@ fn open_writer(path: &Path, durability: Durability) -> Result<Connection, StoreE
     }
     connection.execute_batch(&format!("PRAGMA synchronous = {synchronous};")).map_err(sqlite)?;
     migrate(&connection, path)?;
+    if let Some(max_size) = options.max_size {
+        let page_size: i64 = connection.query_row("PRAGMA page_size", [], |row| row.get(0)).map_err(sqlite)?;
+        let pages = max_size.div_ceil(page_size.max(1) as u64).max(1);
+        connection.execute_batch(&format!("PRAGMA max_page_count = {pages}")).map_err(sqlite)?;
+    }
     Ok(connection)
 }
 
+/// A read-only connection that leaves no file behind. A WAL database is normally read through a
+/// `-shm` index that a reader creates when it is missing (and, being read-only, cannot remove
+/// again). When there is no `-wal` file, no writer is connected and every commit is in the main
+/// file, so it is read as immutable: no index, no locks, nothing created. When there is one, it is
+/// read the ordinary way, with the writer's index.
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
-    let connection =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(sqlite)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = match immutable_uri(path) {
+        Some(uri) if !wal_file(path).exists() => Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI),
+        _ => Connection::open_with_flags(path, flags),
+    }
+    .map_err(sqlite)?;
     connection.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
     Ok(connection)
+}
+
+fn wal_file(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// `file:/the/path?mode=ro&immutable=1`, with the path percent-encoded; `None` where the path is
+/// not Unicode or not absolute-able in URI form.
+fn immutable_uri(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    let text = absolute.to_str()?;
+    if !text.starts_with('/') {
+        // A drive-letter path needs a URI form of its own; the ordinary open serves there.
+        return None;
+    }
+    let mut uri = String::from("file:");
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => uri.push(byte as char),
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    Some(uri)
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`] in one transaction; refuses a newer file.
@@ -284,23 +411,51 @@ fn run_writer(connection: Connection, path: &Path, mut requests: mpsc::Receiver<
 /// Writes every request of the batch in one transaction and acknowledges each one after the
 /// commit. A request whose in-transaction function fails is rolled back alone (a savepoint).
 fn commit_batch(connection: &Connection, path: &Path, batch: &mut Vec<WriteRequest>) {
-    let sqlite = |e| StoreError::from_sqlite(path, e);
-    let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
-    let committed = (|| {
-        connection.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
-        for request in batch.iter_mut() {
-            outcomes.push(write_request(connection, path, request));
-        }
-        connection.execute_batch("COMMIT").map_err(sqlite)
-    })();
-    if let Err(error) = committed {
-        let _ = connection.execute_batch("ROLLBACK");
-        outcomes = vec![Err(error); batch.len()];
-    }
+    // The wait for the write lock (another process may hold it) happens here, before any request
+    // is claimed, so that callers can still withdraw while it lasts.
+    let outcomes = match connection.execute_batch("BEGIN IMMEDIATE") {
+        Ok(()) => write_and_commit(connection, path, batch),
+        Err(error) => vec![Err(StoreError::from_sqlite(path, error)); batch.len()],
+    };
     for (request, outcome) in batch.drain(..).zip(outcomes) {
         // A caller that stopped waiting is no reason to stop the writer.
         let _ = request.acknowledge.send(outcome);
     }
+}
+
+/// Claims and writes each request inside the open transaction, then commits.
+fn write_and_commit(connection: &Connection, path: &Path, batch: &mut [WriteRequest]) -> Vec<Result<(), StoreError>> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for request in batch.iter_mut() {
+        if !request.claim.claim() {
+            outcomes.push(Err(StoreError::Withdrawn));
+            continue;
+        }
+        match write_request(connection, path, request) {
+            Err(StoreError::Rejected(reason)) => outcomes.push(Err(StoreError::Rejected(reason))),
+            Err(error) => return abandon_batch(connection, batch, error),
+            Ok(()) => outcomes.push(Ok(())),
+        }
+    }
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => outcomes,
+        Err(error) => abandon_batch(connection, batch, StoreError::from_sqlite(path, error)),
+    }
+}
+
+/// Fails the whole batch after a write or the commit failed.
+///
+/// SQLite may already have rolled the transaction back by itself (a full disk, an I/O error).
+/// Writing on would then commit each later insert on its own while its caller is told the batch
+/// failed, so the batch stops at the first failure, is rolled back explicitly if SQLite has not,
+/// and every request in it fails. They are not retried one by one: an in-transaction function has
+/// already run once and cannot run again, and the usual causes (disk full, I/O) fail a retry too.
+fn abandon_batch(connection: &Connection, batch: &[WriteRequest], error: StoreError) -> Vec<Result<(), StoreError>> {
+    if !connection.is_autocommit() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    let withdrawn = |request: &WriteRequest| request.claim.0.load(Ordering::Acquire) == Claim::WITHDRAWN;
+    batch.iter().map(|request| Err(if withdrawn(request) { StoreError::Withdrawn } else { error.clone() })).collect()
 }
 
 fn write_request(connection: &Connection, path: &Path, request: &mut WriteRequest) -> Result<(), StoreError> {

@@ -47,6 +47,7 @@ proptest! {
                 match mastery.answer_question("Arithmetic", EMAIL, &answer).await.unwrap().next {
                     Next::Question(next) => question = next,
                     Next::Finished => break,
+                    Next::Failed(error) => panic!("the arithmetic quiz cannot fail to draw: {error}"),
                 }
             }
             let stored = store.dyn_store().responses("Arithmetic").await.unwrap();
