@@ -168,11 +168,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     match result {
         Ok(status) => ExitCode::from(status),
         Err(failure) => {
-            match (failure.message.is_empty(), failure.located) {
-                (true, _) => {}
-                (false, true) => eprintln!("{}", failure.message),
-                (false, false) => eprintln!("mastery: {}", failure.message),
-            }
+            let text = match (failure.message.is_empty(), failure.located) {
+                (true, _) => String::new(),
+                (false, true) => format!("{}\n", failure.message),
+                (false, false) => format!("mastery: {}\n", failure.message),
+            };
+            // One write: on a terminal shared with another writer (`| cat`), the message stays whole.
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
             ExitCode::from(failure.status)
         }
     }

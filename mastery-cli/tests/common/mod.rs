@@ -1,0 +1,127 @@
+//! A tiny language for driving the `mastery` binary as a user would: a temporary home with its
+//! own database, one-shot runs, and JSON runs driven one event at a time.
+
+#![allow(dead_code)] // Each test binary uses its own part of this module.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// How long a test waits for one event before it calls the run stuck.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A temporary home for one test: its own database.
+pub struct Home {
+    pub folder: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home { folder: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.folder.path().join("data").join("mastery.db")
+    }
+
+    /// A file in the home with `text` in it.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.folder.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    pub fn mastery(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin!("mastery"));
+        command.args(args).env("MASTERY_DB", self.db()).env_remove("MASTERY_LOG");
+        command
+    }
+
+    /// Runs `command` with `input` on stdin; returns (status, stdout, stderr).
+    pub fn output(mut command: Command, input: &str) -> (i32, String, String) {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into(),
+            String::from_utf8_lossy(&output.stderr).into(),
+        )
+    }
+
+    /// Runs with `input` on stdin; returns (status, stdout, stderr).
+    pub fn run(&self, args: &[&str], input: &str) -> (i32, String, String) {
+        Self::output(self.mastery(args), input)
+    }
+
+    /// Starts `mastery run --json` to be driven one event at a time.
+    pub fn drive(&self, args: &[&str]) -> Driver {
+        let mut full = vec!["run", "--json"];
+        full.extend_from_slice(args);
+        let mut child =
+            self.mastery(&full).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        // Lines arrive through a thread, so that a run that never replies fails the test
+        // instead of hanging it.
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                if sender.send(line.unwrap_or_default()).is_err() {
+                    return;
+                }
+            }
+        });
+        Driver { child, stdin: Some(stdin), lines }
+    }
+}
+
+pub fn testdata(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mastery-boundary/testdata").join(name).display().to_string()
+}
+
+/// A `mastery run --json` in progress.
+pub struct Driver {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Driver {
+    /// The next event; fails the test if none comes in time or the run ended.
+    pub fn event(&mut self) -> Value {
+        let line = match self.lines.recv_timeout(PATIENCE) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("no event within {PATIENCE:?}: the run is stuck"),
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the run ended early"),
+        };
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"))
+    }
+
+    /// Writes one line of input.
+    pub fn answer(&mut self, answer: &str) {
+        writeln!(self.stdin.as_mut().unwrap(), "{answer}").unwrap();
+    }
+
+    /// Closes stdin and waits for the exit status.
+    pub fn close_input(&mut self) -> i32 {
+        self.stdin.take();
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}
+
+/// The right answer to a demo question such as `7 × 8`.
+pub fn solve(asked: &str) -> i64 {
+    let parts: Vec<&str> = asked.split(' ').collect();
+    let (left, right): (i64, i64) = (parts[0].parse().unwrap(), parts[2].parse().unwrap());
+    match parts[1] {
+        "+" => left + right,
+        "-" => left - right,
+        "×" => left * right,
+        other => panic!("unknown operator {other}"),
+    }
+}
