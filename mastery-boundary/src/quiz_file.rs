@@ -92,7 +92,14 @@ fn at_start(file: &str, field: &str, message: String) -> FileProblem {
 ///
 /// let text = "title = \"Sums\"\nmastry = 2\n";
 /// let problems = parse_quiz_text("sums.toml", text, &Validator::default()).unwrap_err();
-/// assert_eq!(problems.0[0].to_string(), r#"sums.toml:2:1: mastry: unknown key "mastry" (did you mean "mastery"?)"#);
+/// let lines: Vec<String> = problems.0.iter().map(ToString::to_string).collect();
+/// assert_eq!(
+///     lines,
+///     [
+///         "sums.toml:1:1: templates: a quiz needs at least one template ([[templates]])",
+///         r#"sums.toml:2:1: mastry: unknown key "mastry" (did you mean "mastery"?)"#,
+///     ]
+/// );
 /// ```
 pub fn parse_quiz_text(file: &str, text: &str, validator: &Validator) -> Result<QuizFile, FileProblems> {
     parse_located(file, text, validator).map(|(quiz_file, _)| quiz_file)

@@ -1,25 +1,36 @@
 //! Sandboxed scripts for file-defined generators and checkers.
 //!
-//! A quiz file is untrusted code. Scripts run in [rhai] with no I/O, no modules, no `eval`, and
-//! limits on operations, call depth, expression depth, string and array sizes, so a hostile file
-//! can neither hang nor crash the process: it stops with an error in well under a millisecond.
+//! A quiz file is untrusted code. Scripts run in [rhai] with only the packages quizzes need (no
+//! clock, no sleep, no I/O, no modules, no `eval`) and limits on operations, wall-clock time, call
+//! depth, expression depth, string and array sizes, so a hostile file can neither hang nor crash
+//! the process: it stops with an error within a few milliseconds.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mastery_core::{RandomSource, SplitMix64, Substitutions, Value};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, ImmutableString, Scope};
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage, BasicStringPackage,
+    LogicPackage, MoreStringPackage, Package,
+};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Position, Scope};
 
 /// The limits every script runs under.
 #[derive(Debug, Clone)]
 pub struct ScriptLimits {
     /// Operations one evaluation may perform.
     pub max_operations: u64,
+    /// Wall-clock time one evaluation may take, on top of the operation limit (an operation can
+    /// be an O(n) built-in). It counts from the evaluation's 256th operation and the clock is read
+    /// every 256 operations: a short script never reads the clock, so an OS pause cannot fail it.
+    pub time_budget: Duration,
     /// Nested function calls.
     pub max_call_levels: usize,
     /// Expression nesting, at global level and inside functions.
     pub max_expr_depth: usize,
-    /// Characters in any string a script builds.
+    /// Bytes (of UTF-8) in any string a script builds: rhai measures a string's length in bytes,
+    /// so text of non-ASCII characters reaches the limit in fewer characters.
     pub max_string_size: usize,
     /// Elements in any array or map a script builds.
     pub max_array_size: usize,
@@ -31,6 +42,7 @@ impl Default for ScriptLimits {
     fn default() -> Self {
         ScriptLimits {
             max_operations: 10_000,
+            time_budget: Duration::from_millis(10),
             max_call_levels: 16,
             max_expr_depth: 32,
             max_string_size: 10_000,
@@ -40,10 +52,18 @@ impl Default for ScriptLimits {
     }
 }
 
+/// How often, in operations, an evaluation reads the clock for its time budget.
+const CLOCK_EVERY: u64 = 256;
+
 /// A configured, shareable script engine.
 #[derive(Clone)]
 pub struct Scripts {
-    engine: Arc<Engine>,
+    /// For scripts with no `/`: rhai's built-in operators run directly.
+    fast: Arc<Engine>,
+    /// For scripts that may divide: every operator is looked up among registered functions first,
+    /// so that the exact `/` runs instead of rhai's truncating one (several times slower per
+    /// operator, hence not for every script).
+    exact: Arc<Engine>,
     limits: ScriptLimits,
 }
 
@@ -64,28 +84,21 @@ thread_local! {
     /// synchronous, so the slot is set, used and cleared within one call; it is seeded from the
     /// quiz's injected source, which keeps seeded quizzes reproducible.
     static DRAWING: RefCell<Option<SplitMix64>> = const { RefCell::new(None) };
+
+    /// When the evaluation running on this thread first read the clock (at operation
+    /// [`CLOCK_EVERY`]); the time budget counts from there.
+    static CLOCK_STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 impl Scripts {
     /// An engine with the given limits.
     pub fn new(limits: ScriptLimits) -> Self {
-        let mut engine = Engine::new();
-        engine
-            .set_max_operations(limits.max_operations)
-            .set_max_call_levels(limits.max_call_levels)
-            .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
-            .set_max_string_size(limits.max_string_size)
-            .set_max_array_size(limits.max_array_size)
-            .set_max_map_size(limits.max_array_size)
-            .set_max_modules(0)
-            .set_max_variables(64)
-            .set_max_functions(16)
-            .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
-        engine.disable_symbol("eval");
-        // A script has no terminal: printing goes nowhere rather than to the learner's screen.
-        engine.on_print(|_| {}).on_debug(|_, _, _| {});
-        engine.register_fn("rand", draw);
-        Scripts { engine: Arc::new(engine), limits }
+        let [fast, exact] = sandboxes(&limits);
+        Scripts::with_engines(fast, exact, limits)
+    }
+
+    fn with_engines(fast: Engine, exact: Engine, limits: ScriptLimits) -> Self {
+        Scripts { fast: Arc::new(fast), exact: Arc::new(exact), limits }
     }
 
     /// The limits in force.
@@ -101,7 +114,9 @@ impl Scripts {
         if source.trim().is_empty() {
             return Err("script is empty".into());
         }
-        let ast = self.engine.compile(source).map_err(|error| {
+        // A `/` anywhere (even in a string or a comment) is enough to pick the exact engine.
+        let engine = if source.contains('/') { &self.exact } else { &self.fast };
+        let ast = engine.compile(source).map_err(|error| {
             let position = error.position();
             match (position.line(), position.position()) {
                 (Some(line), Some(column)) => {
@@ -110,8 +125,99 @@ impl Scripts {
                 _ => format!("script does not compile: {}", error.err_type()),
             }
         })?;
-        Ok(Script { engine: Arc::clone(&self.engine), ast: Arc::new(ast) })
+        Ok(Script { engine: Arc::clone(engine), ast: Arc::new(ast), time_budget: self.limits.time_budget })
     }
+}
+
+/// The fast and the exact engine, sharing one copy of their packages.
+fn sandboxes(limits: &ScriptLimits) -> [Engine; 2] {
+    let packages = [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+    ];
+    let fast = sandbox(limits, &packages);
+    let mut exact = sandbox(limits, &packages);
+    // With fast operators rhai would run its built-in integer `/` (which truncates) before the
+    // exact division registered here.
+    exact.set_fast_operators(false);
+    exact.register_fn("/", divide).register_fn("/=", divide_assign);
+    [fast, exact]
+}
+
+/// A raw engine (no functions at all) given only the packages quizzes need. Left out on purpose:
+/// the language-core package (`sleep`, `exit`, `parse_json`), the time package (`timestamp`, which
+/// would make seeded quizzes differ run to run), function-pointer utilities, blobs and bit fields.
+/// A raw engine has no print target either, so `print` and `debug` go nowhere.
+fn sandbox(limits: &ScriptLimits, packages: &[rhai::Shared<rhai::Module>]) -> Engine {
+    let mut engine = Engine::new_raw();
+    for package in packages {
+        engine.register_global_module(Arc::clone(package));
+    }
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_array_size)
+        .set_max_modules(0)
+        .set_max_variables(64)
+        .set_max_functions(16)
+        .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    engine.disable_symbol("eval");
+    engine.register_fn("rand", draw);
+    let budget = limits.time_budget;
+    engine.on_progress(move |operations| over_budget(operations, budget));
+    engine
+}
+
+/// Stops an evaluation past its time budget (rhai's progress callback, run at every operation).
+fn over_budget(operations: u64, budget: Duration) -> Option<Dynamic> {
+    if !operations.is_multiple_of(CLOCK_EVERY) {
+        return None;
+    }
+    let now = Instant::now();
+    CLOCK_STARTED.with(|started| {
+        // The operation count restarts with each evaluation, so this resets a stale start too.
+        if operations == CLOCK_EVERY {
+            started.set(Some(now));
+            return None;
+        }
+        let since = started.get().unwrap_or(now);
+        (now.saturating_duration_since(since) > budget).then_some(Dynamic::UNIT)
+    })
+}
+
+/// Exact `/` on integers: `7 / 2` is 3.5, `6 / 2` stays the integer 3.
+fn divide(x: INT, y: INT) -> Result<Dynamic, Box<EvalAltResult>> {
+    if y == 0 {
+        return Err(EvalAltResult::ErrorArithmetic("division by zero".into(), Position::NONE).into());
+    }
+    Ok(match (x.checked_rem(y), x.checked_div(y)) {
+        (Some(0), Some(quotient)) => Dynamic::from_int(quotient),
+        // A fraction, or `INT::MIN / -1`, which no integer holds.
+        _ => Dynamic::from_float(x as f64 / y as f64),
+    })
+}
+
+/// `x /= y` with an integer `y`, as exact as `/` (rhai's built-in truncates integers).
+fn divide_assign(x: &mut Dynamic, y: INT) -> Result<(), Box<EvalAltResult>> {
+    let quotient = if let Ok(n) = x.as_int() {
+        divide(n, y)?
+    } else if let Ok(f) = x.as_float() {
+        Dynamic::from_float(f / y as f64)
+    } else {
+        let message = format!("cannot divide {} by a number", x.type_name());
+        return Err(EvalAltResult::ErrorArithmetic(message, Position::NONE).into());
+    };
+    *x = quotient;
+    Ok(())
 }
 
 /// `rand(lo, hi)`: an integer from `lo..=hi`, drawn from the generator's random source.
@@ -122,11 +228,30 @@ fn draw(lo: i64, hi: i64) -> Result<i64, Box<EvalAltResult>> {
     })
 }
 
+/// Fills this thread's `rand` slot for one generator evaluation and empties it when dropped, so
+/// a generator that panics cannot leave `rand` usable by the next checker on the thread.
+struct Drawing;
+
+impl Drawing {
+    fn start(rng: SplitMix64) -> Self {
+        DRAWING.with(|slot| *slot.borrow_mut() = Some(rng));
+        Drawing
+    }
+}
+
+impl Drop for Drawing {
+    fn drop(&mut self) {
+        // `try_with`: at thread exit the slot may already be gone, and then there is nothing to clear.
+        let _ = DRAWING.try_with(|slot| *slot.borrow_mut() = None);
+    }
+}
+
 /// A compiled script.
 #[derive(Clone)]
 pub struct Script {
     engine: Arc<Engine>,
     ast: Arc<AST>,
+    time_budget: Duration,
 }
 
 impl std::fmt::Debug for Script {
@@ -150,28 +275,38 @@ impl Script {
 
     /// Evaluates as a generator: `rand` draws from a source seeded by `rng`.
     pub fn generate(&self, rng: &mut dyn RandomSource) -> Result<Value, String> {
-        let seeded = SplitMix64::new(rng.next_u64());
-        let result = DRAWING.with(|slot| {
-            *slot.borrow_mut() = Some(seeded);
-            let result = self.run(&mut Scope::new());
-            *slot.borrow_mut() = None;
-            result
-        })?;
-        from_dynamic(result)
+        let drawing = Drawing::start(SplitMix64::new(rng.next_u64()));
+        let result = self.run(&mut Scope::new());
+        drop(drawing);
+        from_dynamic(result?)
     }
 
     fn run(&self, scope: &mut Scope<'_>) -> Result<Dynamic, String> {
-        self.engine.eval_ast_with_scope::<Dynamic>(scope, &self.ast).map_err(|error| describe(&error))
+        self.engine.eval_ast_with_scope::<Dynamic>(scope, &self.ast).map_err(|error| describe(&error, self.time_budget))
     }
 }
 
-fn describe(error: &EvalAltResult) -> String {
-    match error {
+fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
+    // An error inside a script-defined function comes wrapped; the inner one says what happened.
+    match error.unwrap_inner() {
         EvalAltResult::ErrorTooManyOperations(_) => "script ran too long (operation limit reached)".into(),
+        EvalAltResult::ErrorTerminated(..) => {
+            format!("script ran too long (time budget of {time_budget:?} used up)")
+        }
         EvalAltResult::ErrorStackOverflow(_) => "script recursed too deeply".into(),
         EvalAltResult::ErrorDataTooLarge(what, _) => format!("script built a value too large ({what})"),
-        other => format!("script failed: {}", other.to_string().lines().next().unwrap_or_default()),
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+            format!("script failed: {signature} is not available to quiz scripts")
+        }
+        EvalAltResult::ErrorArithmetic(message, _) => format!("script failed: {}", lower_first(message)),
+        other => format!("script failed: {}", lower_first(other.to_string().lines().next().unwrap_or_default())),
     }
+}
+
+/// rhai's messages start with a capital; ours are lower case.
+fn lower_first(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A substitution as a script sees it.
@@ -202,6 +337,17 @@ mod tests {
         Scripts::default().compile(source)?.generate(&mut SplitMix64::new(1))
     }
 
+    fn evaluate(source: &str) -> Result<Dynamic, String> {
+        evaluate_with(&Scripts::default(), source)
+    }
+
+    fn evaluate_with(scripts: &Scripts, source: &str) -> Result<Dynamic, String> {
+        scripts.compile(source)?.evaluate(Substitutions::new(&[], &[]), Some("an answer"))
+    }
+
+    /// Only catches a hang: the machine running the tests may be slow and noisy.
+    const HANG: Duration = Duration::from_secs(10);
+
     #[test]
     fn rand_draws_from_the_injected_source_reproducibly() {
         let script = Scripts::default().compile("rand(1, 6) * 10").unwrap();
@@ -214,17 +360,125 @@ mod tests {
     #[test]
     fn hostile_scripts_stop_quickly_with_a_clear_error() {
         let cases = [
-            ("loop { }", "operation limit"),
+            ("loop { }", "script ran too long"),
             ("fn f(n) { f(n + 1) } f(0)", "recursed too deeply"),
             ("let s = \"x\"; loop { s += s; }", "too large"),
             ("let a = [1]; loop { a += a; }", "too large"),
+            ("let s = \"\"; for i in 0..10000 { s += \"x\"; } s", "script ran too long"),
+            ("sleep(20)", "sleep (i64) is not available to quiz scripts"),
+            ("sleep(1e300)", "sleep (f64) is not available to quiz scripts"),
+            ("timestamp()", "timestamp () is not available to quiz scripts"),
+            ("exit(1)", "is not available to quiz scripts"),
         ];
         for (source, expected) in cases {
             let start = Instant::now();
             let error = run_generator(source).unwrap_err();
             assert!(error.contains(expected), "{source}: {error}");
-            assert!(start.elapsed() < Duration::from_secs(2), "{source} took {:?}", start.elapsed());
+            assert!(start.elapsed() < HANG, "{source} took {:?}", start.elapsed());
         }
+    }
+
+    #[test]
+    fn a_checker_that_recurses_or_loops_on_its_answer_stops_with_a_clear_error() {
+        let cases = [
+            ("fn f(s, a) { f(s + a, a) } f(\"\", answer)", "script recursed too deeply"),
+            ("fn f(n) { f(n + 1) } f(answer.len())", "script recursed too deeply"),
+            ("while answer != \"\" { } true", "script ran too long"),
+        ];
+        for (source, expected) in cases {
+            let start = Instant::now();
+            let error = evaluate(source).unwrap_err();
+            assert!(error.contains(expected), "{source}: {error}");
+            assert!(start.elapsed() < HANG, "{source} took {:?}", start.elapsed());
+        }
+    }
+
+    #[test]
+    fn the_time_budget_stops_a_script_the_operation_limit_would_let_run() {
+        // Enough operations to run for seconds, so that only the clock can stop it in time.
+        let limits = ScriptLimits { max_operations: 10_000_000, ..ScriptLimits::default() };
+        let start = Instant::now();
+        let error = evaluate_with(&Scripts::new(limits), "loop { }").unwrap_err();
+        assert_eq!(error, "script ran too long (time budget of 10ms used up)");
+        assert!(start.elapsed() < HANG, "took {:?}", start.elapsed());
+    }
+
+    #[test]
+    fn a_short_script_never_reads_the_clock_so_it_cannot_run_out_of_time() {
+        let no_time = Scripts::new(ScriptLimits { time_budget: Duration::ZERO, ..ScriptLimits::default() });
+        let sum = evaluate_with(&no_time, "let s = 0; for i in 0..50 { s += i; } s").unwrap();
+        assert_eq!(sum.as_int(), Ok(1225));
+        assert!(evaluate_with(&no_time, "loop { }").unwrap_err().contains("time budget"));
+    }
+
+    #[test]
+    fn division_is_exact_and_integer_results_stay_integers() {
+        let float = |source: &str| evaluate(source).unwrap().as_float().map_err(|t| format!("{source}: {t}"));
+        let int = |source: &str| evaluate(source).unwrap().as_int().map_err(|t| format!("{source}: {t}"));
+        assert_eq!(float("7 / 2"), Ok(3.5));
+        assert_eq!(float("-7 / 2"), Ok(-3.5));
+        assert_eq!(float("let n = 7; n / 2"), Ok(3.5));
+        assert_eq!(float("7.0 / 2"), Ok(3.5));
+        assert_eq!(float("let x = 7; x /= 2; x"), Ok(3.5));
+        assert_eq!(float("let x = 7.0; x /= 2; x"), Ok(3.5));
+        assert_eq!(int("6 / 2"), Ok(3));
+        assert_eq!(int("let n = -6; n / 2"), Ok(-3));
+        assert_eq!(int("let x = 6; x /= 2; x"), Ok(3));
+        assert_eq!(int("7 % 2"), Ok(1));
+        // A script with a `/` anywhere runs on the exact engine, which has every package too.
+        assert_eq!(float("abs(-7) / parse_int(\"2\")"), Ok(3.5));
+        assert_eq!(int("\"a/b\".len() + max(1, 2)"), Ok(5));
+        assert_eq!(float("let n = -9223372036854775807 - 1; n / -1"), Ok(9.223_372_036_854_776e18));
+        for source in ["1 / 0", "let n = 0; 5 / n", "let x = 1; x /= 0; x"] {
+            assert!(evaluate(source).unwrap_err().starts_with("script failed: division by zero"), "{source}");
+        }
+    }
+
+    #[test]
+    fn what_quizzes_need_is_there() {
+        let cases = [
+            ("abs(-3) + max(2, 5) + min(2, 5)", "10"),
+            ("floor(2.7) + round(2.5) + sqrt(16.0) + ceiling(0.2)", "10.0"),
+            ("parse_int(\"12\") + parse_float(\"0.5\")", "12.5"),
+            ("let t = \" x \"; t.trim(); \"Abc\".to_upper() + \"abc\".len() + t", "ABC3x"),
+            ("\"a,b,c\".split(\",\").len() + \"abc\".index_of(\"c\") + \"abc\".sub_string(1, 1).len()", "6"),
+            ("[3, 1, 2].map(|x| x * 2).reduce(|sum, x| sum + x, 0)", "12"),
+            ("let a = [3, 1, 2]; a.sort(); a[0]", "1"),
+            ("let s = 0; for i in 1..=4 { s += i; } for c in \"ab\" { s += 1; } s", "12"),
+            ("let m = #{ a: 1, b: 2 }; m.a + m.keys().len()", "3"),
+            ("if 2 > 1 && !false || 1 == 2 { \"yes\" } else { \"no\" }", "yes"),
+            ("2 ** 3 + 7 % 4 + to_string(1).len()", "12"),
+            ("print(1); debug(2); 3", "3"),
+        ];
+        for (source, expected) in cases {
+            let value = evaluate(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+            assert_eq!(value.to_string(), expected, "{source}");
+        }
+    }
+
+    #[test]
+    fn the_string_limit_counts_bytes() {
+        let scripts = Scripts::new(ScriptLimits { max_string_size: 10, ..ScriptLimits::default() });
+        assert!(evaluate_with(&scripts, "let s = \"\"; for i in 0..10 { s += \"a\"; } s").is_ok());
+        let error = evaluate_with(&scripts, "let s = \"\"; for i in 0..6 { s += \"é\"; } s").unwrap_err();
+        assert!(error.contains("too large"), "six two-byte characters are 12 bytes: {error}");
+    }
+
+    #[test]
+    fn the_rand_slot_is_emptied_even_when_a_generator_panics() {
+        let limits = ScriptLimits::default();
+        let [mut fast, mut exact] = sandboxes(&limits);
+        for engine in [&mut fast, &mut exact] {
+            engine.register_fn("boom", || -> INT { panic!("a generator panicked") });
+        }
+        let scripts = Scripts::with_engines(fast, exact, limits);
+        let panicking = scripts.compile("rand(1, 2) + boom()").unwrap();
+        let generate = std::panic::AssertUnwindSafe(|| panicking.generate(&mut SplitMix64::new(1)));
+        let panicked = std::panic::catch_unwind(generate);
+        assert!(panicked.is_err());
+        let checker = scripts.compile("rand(1, 2)").unwrap();
+        let error = checker.evaluate(Substitutions::new(&[], &[]), None).unwrap_err();
+        assert!(error.contains("only available in generators"), "{error}");
     }
 
     #[test]
@@ -248,5 +502,6 @@ mod tests {
     fn a_generator_must_produce_an_integer_or_text() {
         assert_eq!(run_generator("\"a\" + \"b\"").unwrap(), Value::from("ab"));
         assert_eq!(run_generator("2.5").unwrap_err(), "generator script must produce an integer or text, got f64");
+        assert_eq!(run_generator("7 / 2").unwrap_err(), "generator script must produce an integer or text, got f64");
     }
 }

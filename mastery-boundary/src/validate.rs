@@ -37,6 +37,8 @@ pub struct Limits {
     pub max_mastery: i64,
     /// Bytes in a quiz file.
     pub max_file_bytes: usize,
+    /// Characters in a learner's answer; the self-test feeds every checker an answer this long.
+    pub max_answer_chars: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +53,7 @@ impl Default for Limits {
             max_range_width: 1 << 53,
             max_mastery: 1_000,
             max_file_bytes: 1 << 20,
+            max_answer_chars: 1_000,
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct ValidQuiz {
     pub warnings: Vec<Problem>,
     /// Each template as validated, in file order.
     pub templates: Vec<ValidTemplate>,
+    /// The longest answer a learner may give ([`Limits::max_answer_chars`]).
+    pub max_answer_chars: usize,
 }
 
 impl Validator {
@@ -181,6 +186,11 @@ impl Validator {
     ) -> Result<ValidQuiz, Problems> {
         let mut problems = Vec::new();
         let quiz = self.quiz(fields).map_err(|found| problems.extend(found.0)).ok();
+        if templates.is_empty() {
+            // A quiz with nothing to ask would be "finished" the moment a learner starts it.
+            problems.push(Problem::new("templates", "a quiz needs at least one template ([[templates]])"));
+            return Err(Problems(problems));
+        }
         if templates.len() > self.limits.max_templates {
             let message =
                 format!("a quiz may have at most {} templates, got {}", self.limits.max_templates, templates.len());
@@ -211,7 +221,7 @@ impl Validator {
             quiz.add_template(Arc::clone(&template.template))
                 .map_err(|e| Problems(vec![Problem::new(format!("templates[{index}].name"), e.to_string())]))?;
         }
-        Ok(ValidQuiz { quiz, warnings, templates: valid })
+        Ok(ValidQuiz { quiz, warnings, templates: valid, max_answer_chars: self.limits.max_answer_chars })
     }
 
     fn text<'a>(
@@ -423,7 +433,9 @@ impl ExpectChecker {
         Ok(match self.expected(substitutions)? {
             Expected::Integer(n) if self.tolerance == 0.0 => checker::compare_integer(n, answer),
             Expected::Integer(n) => checker::compare_number(n as f64, answer, self.tolerance),
-            Expected::Number(x) => checker::compare_number(x, answer, self.tolerance),
+            // Without a tolerance a fraction is still compared as a number: a rounding error in the
+            // last bits of the expression (`0.1 + 0.2`) must not make the exact answer wrong.
+            Expected::Number(x) => checker::compare_number(x, answer, self.tolerance.max(x.abs().max(1.0) * 1e-9)),
             Expected::Text(text) => checker::compare_text(&text, answer, self.case_sensitive),
         })
     }

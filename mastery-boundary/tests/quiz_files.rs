@@ -1,10 +1,11 @@
 //! Quiz files: every rule and limit, each reported with its field, line and message.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mastery_boundary::{Limits, Scripts, Validator, check_quiz_file, load_quiz_file, parse_quiz_text};
-use mastery_core::{Response, SplitMix64, Timestamp, Verdict};
+use mastery_core::{Checker, Generator, Response, SplitMix64, Template, Timestamp, Verdict};
 use proptest::prelude::*;
 
 fn testdata(name: &str) -> std::path::PathBuf {
@@ -128,17 +129,165 @@ fn case_sensitive_text_comparison_is_an_option() {
     assert_eq!(question.check("paris").unwrap(), Verdict::Incorrect);
 }
 
+/// Only catches a hang: the machine running the tests may be slow and noisy.
+const HANG: Duration = Duration::from_secs(10);
+
+/// The fields and messages of the problems `mastery check` finds in a test file, checked against
+/// `expected` (field, part of the message) pairs.
+fn assert_checked_problems(file: &str, expected: &[(&str, &str)]) {
+    let start = Instant::now();
+    let found = check_quiz_file(&testdata(file), &Validator::default(), 200).unwrap_err();
+    assert!(start.elapsed() < HANG, "took {:?}", start.elapsed());
+    let messages: Vec<(&str, &str)> = found.0.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
+    assert_eq!(messages.len(), expected.len(), "{messages:?}");
+    for ((field, message), (wanted_field, wanted)) in messages.iter().zip(expected) {
+        assert_eq!(field, wanted_field, "{message}");
+        assert!(message.contains(wanted), "{field}: {message}");
+    }
+}
+
 #[test]
 fn hostile_scripts_are_stopped_within_a_bound() {
+    assert_checked_problems(
+        "hostile.toml",
+        &[
+            // The operation limit or the time budget, whichever comes first on this machine.
+            ("templates[0].generators", "script ran too long"),
+            ("templates[1].generators", "script recursed too deeply"),
+            ("templates[2].checker.script", "script built a value too large (Length of string)"),
+            ("templates[3].generators", "script built a value too large (Size of array/BLOB)"),
+        ],
+    );
+}
+
+#[test]
+fn scripts_find_no_clock_no_sleep_and_stop_on_deep_or_long_work() {
+    assert_checked_problems(
+        "hostile_sandbox.toml",
+        &[
+            ("templates[0].checker.script", "script failed: sleep (i64) is not available to quiz scripts"),
+            ("templates[1].generators", "script failed: timestamp () is not available to quiz scripts"),
+            ("templates[2].generators", "script failed: sleep (f64) is not available to quiz scripts"),
+            ("templates[3].checker.script", "script recursed too deeply"),
+            ("templates[4].generators", "script ran too long"),
+        ],
+    );
+}
+
+#[test]
+fn hostile_checkers_at_run_time_give_invalid_verdicts_not_errors() {
+    let hostile = load_quiz_file(&testdata("hostile.toml"), &Validator::default()).unwrap();
+    let sandbox = load_quiz_file(&testdata("hostile_sandbox.toml"), &Validator::default()).unwrap();
+    let checkers = [&hostile.valid.templates[2], &sandbox.valid.templates[0], &sandbox.valid.templates[3]];
     let start = Instant::now();
-    let found = check_quiz_file(&testdata("hostile.toml"), &Validator::default(), 200).unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
-    let messages: Vec<(&str, &str)> = found.0.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
-    assert_eq!(messages.len(), 4, "{messages:?}");
-    assert!(messages[0].1.ends_with("script ran too long (operation limit reached)"));
-    assert!(messages[1].1.ends_with("script recursed too deeply"));
-    assert!(messages[2].1.contains("script built a value too large (Length of string)"));
-    assert!(messages[3].1.ends_with("script built a value too large (Size of array/BLOB)"));
+    for (index, template) in checkers.into_iter().enumerate() {
+        let mut quiz = mastery_core::Quiz::new("One", 1).unwrap();
+        quiz.add_template(Arc::clone(&template.template)).unwrap();
+        quiz.select_question(&mut SplitMix64::new(1)).unwrap().unwrap();
+        let response = Response::new(&quiz, "a@example.com", "1", Timestamp::from_millis(0)).unwrap();
+        let Verdict::Invalid(reason) = response.verdict() else { panic!("{index}: {:?}", response.verdict()) };
+        assert!(reason.starts_with("the checker could not judge this answer: script "), "{reason}");
+        quiz.answer_question(response).unwrap();
+        assert!(quiz.current_question().is_some(), "the quiz goes on");
+    }
+    assert!(start.elapsed() < HANG, "took {:?}", start.elapsed());
+}
+
+#[test]
+fn a_checker_that_fails_on_some_answers_judges_them_invalid_and_the_quiz_goes_on() {
+    let file = load_quiz_file(&testdata("fragile.toml"), &Validator::default()).unwrap();
+    let mut quiz = mastery_core::Quiz::new("Sum", 1).unwrap();
+    quiz.add_template(Arc::clone(&file.valid.templates[0].template)).unwrap();
+    let question = Arc::clone(quiz.select_question(&mut SplitMix64::new(1)).unwrap().unwrap());
+    let sum: i64 = question.substitutions().iter().filter_map(|(_, v)| v.as_integer()).sum();
+    let answer = |quiz: &mut mastery_core::Quiz, text: &str| {
+        let response = Response::new(quiz, "a@example.com", text, Timestamp::from_millis(0)).unwrap();
+        let verdict = response.verdict().clone();
+        quiz.answer_question(response).unwrap();
+        verdict
+    };
+    let reason = "the checker could not judge this answer: script failed: error parsing integer number 'twelve': \
+                  invalid digit found in string";
+    assert_eq!(answer(&mut quiz, "twelve"), Verdict::Invalid(reason.into()));
+    assert_eq!(answer(&mut quiz, &sum.to_string()), Verdict::Correct);
+    assert!(quiz.is_finished());
+}
+
+#[test]
+fn the_self_test_reports_a_checker_that_fails_on_a_non_answer() {
+    let found = check_quiz_file(&testdata("fragile.toml"), &Validator::default(), 20).unwrap_err();
+    let messages: Vec<String> = found.0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with(r#"templates[0].checker.script: the checker fails on the answer "" to "#)
+            && messages[0].contains("script failed: error parsing integer number ''"),
+        "{}",
+        messages[0]
+    );
+    let long =
+        r#"templates[1].checker.script: the checker fails on the answer of 1000 characters to "A word of 3 letters""#;
+    assert!(messages[1].starts_with(&format!("{long}: script ran too long")), "{}", messages[1]);
+}
+
+#[test]
+fn the_self_test_tries_non_answers_on_expect_checkers_too() {
+    let text = format!("title = \"T\"\n{TEMPLATE}");
+    let mut valid = parse_quiz_text("quiz.toml", &text, &Validator::default()).unwrap().valid;
+    assert!(mastery_boundary::self_test(&valid, 50).is_ok());
+    // The same expect checker, made to fail on one non-answer.
+    let expect = Arc::clone(valid.templates[0].expect.as_ref().unwrap());
+    let fragile = Checker::new(move |subs, answer: &str| match answer {
+        "twelve" => Err("cannot read \"twelve\"".into()),
+        _ => expect.judge(subs, answer),
+    });
+    let template = Template::builder("sum")
+        .category("addition")
+        .raw("{{left}} + {{right}}")
+        .generator("left", Generator::range(0, 9))
+        .generator("right", Generator::list([1i64, 2]))
+        .checker(fragile)
+        .build()
+        .unwrap();
+    valid.templates[0].template = Arc::new(template);
+    let found = mastery_boundary::self_test(&valid, 50).unwrap_err();
+    let messages: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].starts_with(r#"templates[0].checker.expect: the checker fails on the answer "twelve" to "#)
+            && messages[0].ends_with(r#": cannot read "twelve""#),
+        "{}",
+        messages[0]
+    );
+}
+
+#[test]
+fn a_quiz_with_no_template_is_a_problem() {
+    let message = "templates: a quiz needs at least one template ([[templates]])";
+    assert_eq!(problems("title = \"Empty\"\n"), [format!("1:1: {message}")]);
+    assert_eq!(problems("title = \"Empty\"\ntemplates = []\n"), [format!("2:13: {message}")]);
+}
+
+#[test]
+fn division_in_expect_is_exact_and_fractions_compare_as_numbers() {
+    let half = TEMPLATE.replace("left + right", "left / right").replace("{ range = [0, 9] }", "[7]");
+    let text = format!("title = \"T\"\n{half}");
+    let file = parse_quiz_text("quiz.toml", &text, &Validator::default()).unwrap();
+    let template = &file.valid.templates[0].template;
+    let mut rng = SplitMix64::new(0);
+    let questions: Vec<_> = (0..20).map(|_| mastery_core::Question::new(template, &mut rng).unwrap()).collect();
+    let halves = questions.iter().find(|q| q.asked() == "7 + 2").expect("7 / 2 is drawn");
+    assert_eq!(halves.check("3.5").unwrap(), Verdict::Correct);
+    assert_eq!(halves.check(" 3.50 ").unwrap(), Verdict::Correct);
+    assert_eq!(halves.check("3").unwrap(), Verdict::Incorrect);
+    let whole = questions.iter().find(|q| q.asked() == "7 + 1").expect("7 / 1 is drawn");
+    assert_eq!(whole.check("7").unwrap(), Verdict::Correct);
+    assert!(mastery_boundary::self_test(&file.valid, 20).is_ok());
+
+    let sum = TEMPLATE.replace("left + right", "0.1 + 0.2");
+    let file = parse_quiz_text("quiz.toml", &format!("title = \"T\"\n{sum}"), &Validator::default()).unwrap();
+    let question = mastery_core::Question::new(&file.valid.templates[0].template, &mut rng).unwrap();
+    assert_eq!(question.check("0.3").unwrap(), Verdict::Correct);
+    assert_eq!(question.check("0.31").unwrap(), Verdict::Incorrect);
 }
 
 #[test]
@@ -149,7 +298,7 @@ fn a_hostile_generator_at_run_time_is_an_error_for_that_question_not_a_hang() {
     let start = Instant::now();
     let outcomes: Vec<bool> = (0..8).map(|_| quiz.select_question(&mut rng).is_err()).collect();
     assert!(outcomes.iter().any(|failed| *failed));
-    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(start.elapsed() < HANG);
 }
 
 #[test]
@@ -166,7 +315,7 @@ fn limits_are_clear_errors() {
         },
     );
     assert_eq!(
-        problems_with("title = \"Too long\"", &tight),
+        problems_with(&format!("title = \"Too long\"\n{TEMPLATE}"), &tight),
         ["1:9: title: title must be at most 5 characters, got 8"]
     );
     let two = format!("title = \"T\"\n{TEMPLATE}{}", TEMPLATE.replace("\"sum\"", "\"other\""));

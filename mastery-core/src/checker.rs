@@ -52,7 +52,9 @@ impl fmt::Display for Verdict {
 }
 
 /// The signature of a checker function. An `Err` is a fault in the checker itself (a script that
-/// ran out of operations, say), never a judgement of the learner's answer.
+/// ran out of operations, say), never a judgement of the learner's answer: a
+/// [`Response`](crate::Response) records that answer as invalid, saying the checker could not
+/// judge it, and [`Question::check`](crate::Question::check) passes the fault on to self-tests.
 pub type CheckFn = dyn Fn(Substitutions<'_>, &str) -> Result<Verdict, String> + Send + Sync;
 
 /// A shareable checker: judges an answer given the question's substitutions.

@@ -103,7 +103,9 @@ pub enum QuizError {
         /// What went wrong.
         message: String,
     },
-    /// A checker failed (as opposed to judging the answer wrong or invalid).
+    /// A checker failed (as opposed to judging the answer wrong or invalid). Only
+    /// [`Question::check`](crate::Question::check) reports it; a response records the answer as
+    /// invalid instead.
     Checker {
         /// The template whose checker failed.
         template: String,

@@ -93,6 +93,9 @@ impl Question {
     }
 
     /// Judges an answer with the template's checker.
+    ///
+    /// Fails with [`QuizError::Checker`] when the checker itself fails on this answer, so that a
+    /// self-test can report it; [`crate::Response::new`] records such an answer as invalid instead.
     pub fn check(&self, answer: &str) -> Result<Verdict, QuizError> {
         self.template
             .checker()

@@ -71,7 +71,9 @@ impl Response {
     /// Judges `answer` to the quiz's current question.
     ///
     /// Fails with [`QuizError::NoCurrentQuestion`] before any question was selected (the book
-    /// crashes there), and with [`QuizError::Checker`] when the checker itself fails.
+    /// crashes there). A checker that fails on this answer (a script that cannot read it, or runs
+    /// out of time on it) gives an invalid verdict whose reason says the checker could not judge
+    /// the answer: the learner's answer is recorded and the quiz goes on.
     pub fn new(
         quiz: &Quiz,
         email: impl Into<Arc<str>>,
@@ -80,7 +82,7 @@ impl Response {
     ) -> Result<Response, QuizError> {
         let question = quiz.current_question().ok_or(QuizError::NoCurrentQuestion)?;
         let answer = answer.into();
-        let verdict = question.check(&answer)?;
+        let verdict = question.check(&answer).unwrap_or_else(|fault| Verdict::Invalid(unjudged(&fault)));
         Ok(Response {
             quiz_title: Arc::clone(quiz.shared_title()),
             question: Arc::clone(question),
@@ -146,5 +148,76 @@ impl Response {
     /// mastered what.
     pub fn mastery(&self) -> u32 {
         self.mastery
+    }
+}
+
+/// The reason recorded when the checker fails on an answer; long script errors are clipped.
+fn unjudged(fault: &QuizError) -> String {
+    const LIMIT: usize = 200;
+    let message = match fault {
+        QuizError::Checker { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    let message = match message.char_indices().nth(LIMIT) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message,
+    };
+    format!("the checker could not judge this answer: {message}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::Checker;
+    use crate::generator::Generator;
+    use crate::random::SplitMix64;
+    use crate::template::Template;
+
+    /// A quiz whose checker reads the answer as a number and fails on anything else, with a
+    /// message that echoes the answer (as a script's `parse_int` does).
+    fn fragile_quiz() -> Quiz {
+        let checker = Checker::new(|_, answer: &str| match answer.trim().parse::<i64>() {
+            Ok(n) => Ok(Verdict::from_bool(n == 3)),
+            Err(_) => Err(format!("cannot parse {answer:?} as an integer")),
+        });
+        let template = Template::builder("three")
+            .category("numbers")
+            .raw("{{n}}")
+            .generator("n", Generator::list([3i64]))
+            .checker(checker)
+            .build()
+            .unwrap();
+        let mut quiz = Quiz::new("Fragile", 1).unwrap();
+        quiz.add_template(template).unwrap();
+        quiz.select_question(&mut SplitMix64::new(1)).unwrap();
+        quiz
+    }
+
+    #[test]
+    fn a_checker_fault_is_an_invalid_answer_and_the_quiz_goes_on() {
+        let mut quiz = fragile_quiz();
+        let question = Arc::clone(quiz.current_question().unwrap());
+        assert!(matches!(question.check("twelve"), Err(QuizError::Checker { .. })), "self-tests still see it");
+
+        let response = Response::new(&quiz, "a@example.com", "twelve", Timestamp::from_millis(0)).unwrap();
+        let reason = "the checker could not judge this answer: cannot parse \"twelve\" as an integer";
+        assert_eq!(response.verdict(), &Verdict::Invalid(reason.into()));
+        let outcome = quiz.answer_question(response).unwrap();
+        assert_eq!(outcome.streak, 0);
+        assert!(Arc::ptr_eq(quiz.current_question().unwrap(), &question), "the same question stays current");
+
+        let right = Response::new(&quiz, "a@example.com", "3", Timestamp::from_millis(1)).unwrap();
+        assert!(right.correct());
+        quiz.answer_question(right).unwrap();
+        assert!(quiz.is_finished());
+    }
+
+    #[test]
+    fn a_long_checker_fault_is_clipped_in_the_reason() {
+        let quiz = fragile_quiz();
+        let response = Response::new(&quiz, "a@example.com", "x".repeat(10_000), Timestamp::from_millis(0)).unwrap();
+        let Verdict::Invalid(reason) = response.verdict() else { panic!("expected an invalid verdict") };
+        assert!(reason.starts_with("the checker could not judge this answer: cannot parse"), "{reason}");
+        assert!(reason.chars().count() < 300 && reason.ends_with('…'), "{reason}");
     }
 }
