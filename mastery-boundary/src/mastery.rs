@@ -45,16 +45,18 @@ pub struct MasteryConfig {
 
 impl Default for MasteryConfig {
     fn default() -> Self {
+        let validator = Validator::default();
         MasteryConfig {
             port: Arc::new(NoPersistence),
             clock: Arc::new(SystemClock),
-            validator: Validator::default(),
+            // One limit for answers, whether a file's self-test or a session applies it.
+            max_answer_chars: validator.limits().max_answer_chars,
+            validator,
             call_timeout: Some(Duration::from_secs(5)),
             port_timeout: Duration::from_secs(10),
             port_grace: Duration::from_secs(2),
             session_mailbox: 4,
             restart_intensity: RestartIntensity::default(),
-            max_answer_chars: 1_000,
         }
     }
 }
