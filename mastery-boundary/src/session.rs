@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use mastery_core::{Question, Quiz, Response, SplitMix64, Verdict};
+use mastery_core::{Question, Quiz, Response, Session, Verdict};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -107,8 +107,7 @@ impl SessionSupervisor {
         }
         let span = tracing::info_span!("session", quiz = %title, email = %email);
         let worker = SessionWorker {
-            quiz,
-            rng: SplitMix64::new(seed),
+            session: Session::new(quiz, seed),
             email: Arc::clone(&email),
             config: Arc::clone(&self.config),
             guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
@@ -231,8 +230,7 @@ impl Drop for RegistryGuard {
 }
 
 struct SessionWorker {
-    quiz: Quiz,
-    rng: SplitMix64,
+    session: Session,
     email: Arc<str>,
     config: Arc<SessionConfig>,
     guard: RegistryGuard,
@@ -246,7 +244,7 @@ impl SessionWorker {
                 SessionCall::Select(deadline, reply) => {
                     let selected = match self.expired(deadline) {
                         Some(expired) => Err(expired),
-                        None => self.quiz.select_question(&mut self.rng).map(|q| q.cloned()).map_err(Into::into),
+                        None => self.session.question().map_err(Into::into),
                     };
                     let finished = matches!(selected, Ok(None));
                     self.deregister_if(finished);
@@ -270,7 +268,7 @@ impl SessionWorker {
                 }
             };
             if finished {
-                match self.quiz.is_finished() {
+                match self.session.quiz().is_finished() {
                     true => tracing::info!("session finished: every template mastered"),
                     false => tracing::error!("session ended: the store's outcome for an answer is unknown"),
                 }
@@ -295,7 +293,7 @@ impl SessionWorker {
     }
 
     fn timed_out(&self) -> MasteryError {
-        let title = self.quiz.title();
+        let title = self.session.quiz().title();
         MasteryError::Timeout {
             worker: format!("session of {} in {title:?}", self.email),
             after: self.config.call_timeout.unwrap_or_default(),
@@ -304,25 +302,24 @@ impl SessionWorker {
 
     /// Records the response, and only then moves the quiz on.
     async fn answer(&mut self, answer: Box<str>, deadline: u64) -> Result<Answered, MasteryError> {
-        let response =
-            Response::new(&self.quiz, Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
+        let response = self.session.respond(Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
         self.record(&response, deadline).await?;
-        let question = Arc::clone(response.question());
-        let verdict = response.verdict().clone();
-        // Cannot fail: the response was just made from this quiz's current question.
-        let outcome = self.quiz.answer_question(response)?;
-        // From here on the answer is stored and counted: a failure to make the next question is
-        // reported beside it, never instead of it.
-        let next = match &verdict {
-            Verdict::Invalid(_) => Ok(Some(Arc::clone(&question))),
-            _ => self.quiz.select_question(&mut self.rng).map(|next| next.cloned()),
+        // Cannot fail: the response was just made from this session's current question. From here
+        // on the answer is stored and counted: a failure to draw the next question comes beside
+        // it (`Next::Failed`), never instead of it.
+        let turn = self.session.answer(response)?;
+        let next = match turn.next {
+            mastery_core::Next::Question(next) => Next::Question(next),
+            mastery_core::Next::Finished => Next::Finished,
+            mastery_core::Next::Failed(error) => Next::Failed(error.into()),
         };
-        let next = match next {
-            Ok(Some(next)) => Next::Question(next),
-            Ok(None) => Next::Finished,
-            Err(error) => Next::Failed(error.into()),
-        };
-        Ok(Answered { question, verdict, streak: outcome.streak, mastered: outcome.mastered, next })
+        Ok(Answered {
+            question: turn.question,
+            verdict: turn.verdict,
+            streak: turn.outcome.streak,
+            mastered: turn.outcome.mastered,
+            next,
+        })
     }
 
     /// Waits for the port's definitive word on `response`: `Ok` only when it is stored.
@@ -355,7 +352,7 @@ impl SessionWorker {
                             self.config.port_timeout
                         ))),
                         Err(_) => Err(MasteryError::RecordUnknown {
-                            title: self.quiz.title().to_string(),
+                            title: self.session.quiz().title().to_string(),
                             email: self.email.to_string(),
                             waited: limit + self.config.port_grace,
                         }),

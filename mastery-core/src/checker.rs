@@ -36,6 +36,26 @@ impl Verdict {
         }
     }
 
+    /// The verdict that [`Verdict::kind`] spells `kind`, with `reason` for an invalid one;
+    /// `None` for any other word, so a misspelt verdict read back from storage is an error, never
+    /// silently counted as wrong.
+    ///
+    /// ```
+    /// use mastery_core::Verdict;
+    ///
+    /// assert_eq!(Verdict::from_kind("correct", String::new()), Some(Verdict::Correct));
+    /// assert_eq!(Verdict::from_kind("invalid", "no number".into()), Some(Verdict::Invalid("no number".into())));
+    /// assert_eq!(Verdict::from_kind("corect", String::new()), None);
+    /// ```
+    pub fn from_kind(kind: &str, reason: String) -> Option<Verdict> {
+        match kind {
+            "correct" => Some(Verdict::Correct),
+            "incorrect" => Some(Verdict::Incorrect),
+            "invalid" => Some(Verdict::Invalid(reason)),
+            _ => None,
+        }
+    }
+
     /// Correct when `right` holds, else incorrect.
     pub fn from_bool(right: bool) -> Self {
         if right { Verdict::Correct } else { Verdict::Incorrect }

@@ -85,6 +85,30 @@ pub struct AnswerOutcome {
     pub mastered: bool,
 }
 
+impl AnswerOutcome {
+    /// The streak rule, the one place it is written: what `verdict` does to a template whose
+    /// streak was `streak`, in a quiz that needs `mastery` correct answers in a row. A quiz, a
+    /// report and a regrade all apply it through this function.
+    ///
+    /// ```
+    /// use mastery_core::{AnswerOutcome, Verdict};
+    ///
+    /// assert_eq!(AnswerOutcome::after(1, &Verdict::Correct, 2), AnswerOutcome { streak: 2, mastered: true });
+    /// assert_eq!(AnswerOutcome::after(1, &Verdict::Incorrect, 2), AnswerOutcome { streak: 0, mastered: false });
+    /// assert_eq!(AnswerOutcome::after(1, &Verdict::Invalid("?".into()), 2).streak, 1);
+    /// ```
+    pub fn after(streak: u32, verdict: &Verdict, mastery: u32) -> AnswerOutcome {
+        match verdict {
+            Verdict::Correct => {
+                let streak = streak.saturating_add(1);
+                AnswerOutcome { streak, mastered: streak >= mastery }
+            }
+            Verdict::Incorrect => AnswerOutcome { streak: 0, mastered: false },
+            Verdict::Invalid(_) => AnswerOutcome { streak, mastered: false },
+        }
+    }
+}
+
 impl Quiz {
     /// Makes an empty quiz. The title must not be blank and `mastery` must be at least 1.
     pub fn new(title: impl Into<Arc<str>>, mastery: u32) -> Result<Quiz, QuizError> {
@@ -149,11 +173,11 @@ impl Quiz {
             return Err(QuizError::StaleResponse { template: response.template_name().to_string() });
         }
         let id = *id;
-        let outcome = match response.verdict() {
-            Verdict::Correct => self.record_correct(id),
-            Verdict::Incorrect => self.record_incorrect(id),
-            Verdict::Invalid(_) => AnswerOutcome { streak: self.entries[id].streak, mastered: false },
-        };
+        let outcome = AnswerOutcome::after(self.entries[id].streak, response.verdict(), self.mastery);
+        match outcome.mastered {
+            true => self.master_template(id),
+            false => self.entries[id].streak = outcome.streak,
+        }
         if !matches!(response.verdict(), Verdict::Invalid(_)) {
             self.current = None;
         }
@@ -276,21 +300,6 @@ impl Quiz {
             }
         }
         self.used_count = 0;
-    }
-
-    fn record_correct(&mut self, id: usize) -> AnswerOutcome {
-        self.entries[id].streak += 1;
-        let streak = self.entries[id].streak;
-        if streak < self.mastery {
-            return AnswerOutcome { streak, mastered: false };
-        }
-        self.master_template(id);
-        AnswerOutcome { streak, mastered: true }
-    }
-
-    fn record_incorrect(&mut self, id: usize) -> AnswerOutcome {
-        self.entries[id].streak = 0;
-        AnswerOutcome { streak: 0, mastered: false }
     }
 
     /// Removes the template from wherever it is — remove if present, never assume (the book

@@ -1,8 +1,8 @@
 //! What is stored for each response, and the reports computed from it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
-use mastery_core::{Response, Verdict};
+use mastery_core::{MasteryFold, Response, Verdict};
 
 /// One stored response: every field of a core [`Response`] as plain owned data, plus the quiz's
 /// mastery at the time, so a history can be reported and replayed on its own.
@@ -86,16 +86,16 @@ pub struct ReportRow<'a> {
     pub email: &'a str,
     /// The template answered.
     pub template: &'a str,
-    /// `correct`, `incorrect` or `invalid`.
-    pub verdict: &'a str,
+    /// The verdict.
+    pub verdict: &'a Verdict,
     /// The quiz's mastery then.
     pub mastery: u32,
 }
 
 /// Folds responses, oldest first, into one report row per email, sorted by email.
 ///
-/// Mastery is derived as the core derives it: a correct answer adds to the template's streak, a
-/// wrong one resets it, an invalid one leaves it; reaching `mastery` masters the template.
+/// Mastery is derived by the core's own rule ([`MasteryFold`]), so a report never disagrees with
+/// the quiz that produced its rows.
 #[derive(Debug, Default)]
 pub struct ReportBuilder {
     learners: BTreeMap<String, LearnerTally>,
@@ -106,8 +106,7 @@ struct LearnerTally {
     responses: u64,
     correct: u64,
     invalid: u64,
-    streaks: HashMap<String, u32>,
-    mastered: BTreeSet<String>,
+    fold: MasteryFold,
 }
 
 impl ReportBuilder {
@@ -118,38 +117,25 @@ impl ReportBuilder {
             None => self.learners.entry(row.email.to_string()).or_default(),
         };
         tally.responses += 1;
-        match row.verdict {
-            "correct" => {
-                tally.correct += 1;
-                let streak = match tally.streaks.get_mut(row.template) {
-                    Some(streak) => streak,
-                    None => tally.streaks.entry(row.template.to_string()).or_default(),
-                };
-                *streak += 1;
-                if *streak >= row.mastery {
-                    *streak = 0;
-                    tally.mastered.insert(row.template.to_string());
-                }
-            }
-            "invalid" => tally.invalid += 1,
-            _ => {
-                if let Some(streak) = tally.streaks.get_mut(row.template) {
-                    *streak = 0;
-                }
-            }
-        }
+        tally.correct += u64::from(row.verdict.is_correct());
+        tally.invalid += u64::from(matches!(row.verdict, Verdict::Invalid(_)));
+        tally.fold.apply(row.template, row.verdict, row.mastery);
     }
 
     /// The finished report, one row per email, sorted by email.
     pub fn finish(self) -> Vec<LearnerReport> {
         self.learners
             .into_iter()
-            .map(|(email, tally)| LearnerReport {
-                email,
-                responses: tally.responses,
-                correct: tally.correct,
-                invalid: tally.invalid,
-                mastered: tally.mastered.into_iter().collect(),
+            .map(|(email, tally)| {
+                let mut mastered: Vec<String> = tally.fold.mastered().map(String::from).collect();
+                mastered.sort_unstable();
+                LearnerReport {
+                    email,
+                    responses: tally.responses,
+                    correct: tally.correct,
+                    invalid: tally.invalid,
+                    mastered,
+                }
             })
             .collect()
     }
@@ -162,7 +148,7 @@ pub fn report_from_records<'a>(records: impl IntoIterator<Item = &'a ResponseRec
         builder.add(ReportRow {
             email: &record.email,
             template: &record.template,
-            verdict: record.verdict.kind(),
+            verdict: &record.verdict,
             mastery: record.mastery,
         });
     }

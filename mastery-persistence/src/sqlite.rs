@@ -278,17 +278,22 @@ impl ResponseStore for SqliteStore {
         self.read(move |connection, path| {
             let sqlite = |e| StoreError::from_sqlite(path, e);
             let mut statement = connection
-                .prepare("SELECT email, template, verdict, mastery FROM responses WHERE quiz_title = ?1 ORDER BY id")
+                .prepare(
+                    "SELECT id, email, template, verdict, mastery FROM responses WHERE quiz_title = ?1 ORDER BY id",
+                )
                 .map_err(sqlite)?;
             let mut rows = statement.query([&title]).map_err(sqlite)?;
             let mut report = ReportBuilder::default();
             while let Some(row) = rows.next().map_err(sqlite)? {
                 let text = |index| row.get_ref(index).and_then(|v| v.as_str().map_err(Into::into));
+                // The reason of an invalid verdict plays no part in a report: it is not read.
+                let verdict =
+                    parse_verdict(path, row.get(0).map_err(sqlite)?, text(3).map_err(sqlite)?, String::new())?;
                 report.add(ReportRow {
-                    email: text(0).map_err(sqlite)?,
-                    template: text(1).map_err(sqlite)?,
-                    verdict: text(2).map_err(sqlite)?,
-                    mastery: row.get::<_, u32>(3).map_err(sqlite)?,
+                    email: text(1).map_err(sqlite)?,
+                    template: text(2).map_err(sqlite)?,
+                    verdict: &verdict,
+                    mastery: row.get::<_, u32>(4).map_err(sqlite)?,
                 });
             }
             Ok(report.finish())
@@ -531,6 +536,15 @@ fn substitutions_from_json(text: &str) -> Result<Vec<(String, SubstitutionValue)
         .collect()
 }
 
+/// A stored verdict, or an error naming the row: a misspelt verdict is never counted as wrong.
+fn parse_verdict(path: &Path, row: i64, kind: &str, reason: String) -> Result<Verdict, StoreError> {
+    Verdict::from_kind(kind, reason).ok_or_else(|| StoreError::BadRow {
+        path: path.to_path_buf(),
+        row,
+        reason: format!("unknown verdict {kind:?}"),
+    })
+}
+
 fn read_responses(connection: &Connection, path: &Path, title: &str) -> Result<Vec<ResponseRecord>, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
     let mut statement = connection
@@ -544,12 +558,8 @@ fn read_responses(connection: &Connection, path: &Path, title: &str) -> Result<V
     while let Some(row) = rows.next().map_err(sqlite)? {
         let id: i64 = row.get(0).map_err(sqlite)?;
         let bad_row = |reason: String| StoreError::BadRow { path: path.to_path_buf(), row: id, reason };
-        let verdict = match row.get::<_, String>(7).map_err(sqlite)?.as_str() {
-            "correct" => Verdict::Correct,
-            "incorrect" => Verdict::Incorrect,
-            "invalid" => Verdict::Invalid(row.get::<_, Option<String>>(8).map_err(sqlite)?.unwrap_or_default()),
-            other => return Err(bad_row(format!("unknown verdict {other:?}"))),
-        };
+        let reason = row.get::<_, Option<String>>(8).map_err(sqlite)?.unwrap_or_default();
+        let verdict = parse_verdict(path, id, &row.get::<_, String>(7).map_err(sqlite)?, reason)?;
         let substitutions = substitutions_from_json(&row.get::<_, String>(4).map_err(sqlite)?).map_err(bad_row)?;
         records.push(ResponseRecord {
             quiz_title: row.get(1).map_err(sqlite)?,

@@ -71,3 +71,19 @@ fn a_missing_or_older_database_is_a_clear_error_and_stays_as_it_was() {
     assert!(error.to_string().contains("mastery run"), "{error}");
     assert_eq!(SqliteStore::schema_version(&old).unwrap(), 1, "reading did not migrate it");
 }
+
+#[tokio::test]
+async fn a_misspelt_verdict_in_the_file_is_an_error_naming_the_row_not_a_wrong_answer() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("quiz.db");
+    let writer = SqliteStore::open(&path).unwrap();
+    writer.record(record("ada@example.com")).await.unwrap();
+    drop(writer);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE responses SET verdict = 'corect'").unwrap();
+    drop(connection);
+    let reader = SqliteStore::open_read_only(&path).unwrap();
+    let expected = StoreError::BadRow { path: path.clone(), row: 1, reason: "unknown verdict \"corect\"".into() };
+    assert_eq!(reader.report("Math").await, Err(expected.clone()));
+    assert_eq!(reader.responses("Math").await, Err(expected));
+}

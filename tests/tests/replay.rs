@@ -4,28 +4,23 @@
 use std::process::{Command, Stdio};
 
 use mastery_boundary::Next;
-use mastery_core::{Quiz, Response, SplitMix64, Timestamp, examples};
+use mastery_core::{Quiz, Session, Timestamp, examples};
 use mastery_persistence::ResponseRecord;
 use proptest::prelude::*;
 use tests::*;
 
-/// Replays stored answers through the core with the session's seed, the way a session runs: select
-/// once, then after every decisive answer select again.
-fn replay(mut quiz: Quiz, seed: u64, stored: &[ResponseRecord]) -> (Quiz, Vec<String>) {
-    let mut rng = SplitMix64::new(seed);
+/// Replays stored answers through the core's session protocol with the session's seed, noting the
+/// question each answer was given to.
+fn replay(quiz: Quiz, seed: u64, stored: &[ResponseRecord]) -> (Quiz, Vec<String>) {
+    let mut session = Session::new(quiz, seed);
     let mut asked = Vec::new();
-    quiz.select_question(&mut rng).unwrap();
     for record in stored {
-        asked.push(quiz.current_question().expect("a question").asked().to_string());
+        asked.push(session.question().unwrap().expect("a question").asked().to_string());
         let response =
-            Response::new(&quiz, record.email.as_str(), record.answer.as_str(), Timestamp::from_millis(0)).unwrap();
-        let invalid = response.verdict().kind() == "invalid";
-        quiz.answer_question(response).unwrap();
-        if !invalid {
-            quiz.select_question(&mut rng).unwrap();
-        }
+            session.respond(record.email.as_str(), record.answer.as_str(), Timestamp::from_millis(0)).unwrap();
+        session.answer(response).unwrap();
     }
-    (quiz, asked)
+    (session.quiz().clone(), asked)
 }
 
 proptest! {
