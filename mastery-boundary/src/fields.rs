@@ -61,7 +61,7 @@ pub enum GeneratorSpec {
     },
     /// A sandboxed expression; `rand(lo, hi)` draws from the quiz's random source.
     Script {
-        /// The script's source.
+        /// rhai source giving an integer or text, such as `rand(1, 6) * 10`.
         script: String,
     },
 }
@@ -70,9 +70,9 @@ pub enum GeneratorSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ValueSpec {
-    /// An integer.
+    /// An integer substitution, such as `7`.
     Integer(i64),
-    /// Text.
+    /// A text substitution, such as `"cat"`.
     Text(String),
 }
 
@@ -82,7 +82,7 @@ pub enum ValueSpec {
 pub enum CheckerSpec {
     /// Correct when the answer equals the value of an expression over the substitutions.
     Expect {
-        /// The expression.
+        /// rhai source whose value is the right answer, such as `left + right`.
         expect: String,
         /// Numbers within this distance count as equal (default 0).
         tolerance: Option<f64>,
@@ -92,7 +92,7 @@ pub enum CheckerSpec {
     /// A boolean expression over the substitutions and `answer`; a text result marks the answer
     /// invalid with that text as the reason.
     Script {
-        /// The script's source.
+        /// rhai source with `answer` in scope, such as `answer.len() == 3`.
         script: String,
     },
 }

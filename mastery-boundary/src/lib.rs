@@ -70,7 +70,7 @@ pub use proctor::{Notify, Proctor, ProctorEvent};
 pub use quiz_file::{
     CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, load_quiz_file, parse_quiz_text,
 };
-pub use script::{Script, ScriptLimits, Scripts};
+pub use script::{ScriptLimits, Scripts};
 pub use session::{Answered, Next};
 pub use supervisor::{ChildSpec, RestartIntensity, StartChild, Supervisor, SupervisorError};
-pub use validate::{ExpectChecker, Expected, Limits, ValidQuiz, ValidTemplate, Validator};
+pub use validate::{ExpectChecker, Limits, ValidQuiz, ValidTemplate, Validator};

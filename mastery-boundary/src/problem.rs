@@ -12,13 +12,13 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem with `field`.
+    /// A problem with `field`, a path such as `templates[0].raw`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Problem { field: field.into(), message: message.into() }
     }
 
     /// The same problem under a parent path: `name` under `templates[0]` is `templates[0].name`.
-    pub fn under(mut self, parent: &str) -> Self {
+    pub(crate) fn under(mut self, parent: &str) -> Self {
         self.field = join(parent, &self.field);
         self
     }

@@ -55,7 +55,8 @@ impl Default for ScriptLimits {
 /// How often, in operations, an evaluation reads the clock for its time budget.
 const CLOCK_EVERY: u64 = 256;
 
-/// A configured, shareable script engine.
+/// The sandboxed engine a [`Validator`](crate::Validator) compiles quiz scripts with; clones
+/// share it.
 #[derive(Clone)]
 pub struct Scripts {
     /// For scripts with no `/`: rhai's built-in operators run directly.
@@ -91,7 +92,7 @@ thread_local! {
 }
 
 impl Scripts {
-    /// An engine with the given limits.
+    /// An engine whose every script runs under `limits`.
     pub fn new(limits: ScriptLimits) -> Self {
         let [fast, exact] = sandboxes(&limits);
         Scripts::with_engines(fast, exact, limits)
@@ -101,13 +102,8 @@ impl Scripts {
         Scripts { fast: Arc::new(fast), exact: Arc::new(exact), limits }
     }
 
-    /// The limits in force.
-    pub fn limits(&self) -> &ScriptLimits {
-        &self.limits
-    }
-
     /// Compiles `source` once; the error says what and where (line and column inside the script).
-    pub fn compile(&self, source: &str) -> Result<Script, String> {
+    pub(crate) fn compile(&self, source: &str) -> Result<Script, String> {
         if source.chars().count() > self.limits.max_source_len {
             return Err(format!("script is longer than {} characters", self.limits.max_source_len));
         }
@@ -246,9 +242,9 @@ impl Drop for Drawing {
     }
 }
 
-/// A compiled script.
+/// A compiled script, bound to the engine that compiled it.
 #[derive(Clone)]
-pub struct Script {
+pub(crate) struct Script {
     engine: Arc<Engine>,
     ast: Arc<AST>,
     time_budget: Duration,
@@ -262,7 +258,7 @@ impl std::fmt::Debug for Script {
 
 impl Script {
     /// Evaluates with the substitutions (and optionally `answer`) in scope.
-    pub fn evaluate(&self, substitutions: Substitutions<'_>, answer: Option<&str>) -> Result<Dynamic, String> {
+    pub(crate) fn evaluate(&self, substitutions: Substitutions<'_>, answer: Option<&str>) -> Result<Dynamic, String> {
         let mut scope = Scope::new();
         for (name, value) in substitutions.iter() {
             scope.push_dynamic(name, to_dynamic(value));
@@ -274,7 +270,7 @@ impl Script {
     }
 
     /// Evaluates as a generator: `rand` draws from a source seeded by `rng`.
-    pub fn generate(&self, rng: &mut dyn RandomSource) -> Result<Value, String> {
+    pub(crate) fn generate(&self, rng: &mut dyn RandomSource) -> Result<Value, String> {
         let drawing = Drawing::start(SplitMix64::new(rng.next_u64()));
         let result = self.run(&mut Scope::new());
         drop(drawing);
@@ -310,7 +306,7 @@ fn lower_first(message: &str) -> String {
 }
 
 /// A substitution as a script sees it.
-pub(crate) fn to_dynamic(value: &Value) -> Dynamic {
+fn to_dynamic(value: &Value) -> Dynamic {
     match value {
         Value::Integer(n) => Dynamic::from_int(*n),
         Value::Text(text) => Dynamic::from(ImmutableString::from(&**text)),

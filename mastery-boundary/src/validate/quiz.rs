@@ -1,0 +1,106 @@
+//! A quiz's own fields, and a whole quiz: its fields and every template, judged in one pass.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use mastery_core::{DEFAULT_MASTERY, Quiz};
+
+use super::{ValidQuiz, ValidTemplate, Validator, fail};
+use crate::fields::{QuizFields, TemplateFields};
+use crate::problem::{Problem, Problems};
+
+impl Validator {
+    /// The book's `QuizValidator`: a quiz with no templates yet, or every problem.
+    ///
+    /// ```
+    /// use mastery_boundary::{QuizFields, Validator};
+    ///
+    /// let problems = Validator::default()
+    ///     .quiz(&QuizFields { title: Some("  ".into()), mastery: Some(0) })
+    ///     .unwrap_err();
+    /// let found: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
+    /// assert_eq!(found, ["title: title must not be blank", "mastery: mastery must be at least 1, got 0"]);
+    /// ```
+    pub fn quiz(&self, fields: &QuizFields) -> Result<Quiz, Problems> {
+        let mut problems = Vec::new();
+        let title = self.text(&mut problems, "title", fields.title.as_deref(), self.limits.max_title_chars);
+        let mastery = match fields.mastery {
+            None => Some(DEFAULT_MASTERY),
+            Some(m) if m < 1 => fail(&mut problems, "mastery", format!("mastery must be at least 1, got {m}")),
+            Some(m) if m > self.limits.max_mastery => {
+                fail(&mut problems, "mastery", format!("mastery must be at most {}, got {m}", self.limits.max_mastery))
+            }
+            Some(m) => Some(m as u32),
+        };
+        match (title, mastery) {
+            (Some(title), Some(mastery)) if problems.is_empty() => {
+                Quiz::new(title, mastery).map_err(|e| Problems(vec![Problem::new("title", e.to_string())]))
+            }
+            _ => Err(Problems(problems)),
+        }
+    }
+
+    /// A quiz with every template, or every problem (template problems under `templates[i]`).
+    pub fn quiz_with_templates(
+        &self,
+        fields: &QuizFields,
+        templates: &[TemplateFields],
+    ) -> Result<ValidQuiz, Problems> {
+        let mut problems = Vec::new();
+        let quiz = self.quiz(fields).map_err(|found| problems.extend(found.0)).ok();
+        if let Some(problem) = self.template_count_problem(templates.len()) {
+            problems.push(problem);
+            return Err(Problems(problems));
+        }
+        let valid = self.each_template(&mut problems, templates);
+        match quiz {
+            Some(quiz) if problems.is_empty() => assemble(quiz, valid, self.limits.max_answer_chars),
+            _ => Err(Problems(problems)),
+        }
+    }
+
+    /// No templates, or more than the limit allows; then none is judged, since judging an
+    /// oversized list is the very cost the limit guards against.
+    fn template_count_problem(&self, count: usize) -> Option<Problem> {
+        let max = self.limits.max_templates;
+        if count == 0 {
+            // A quiz with nothing to ask would be "finished" the moment a learner starts it.
+            return Some(Problem::new("templates", "a quiz needs at least one template ([[templates]])"));
+        }
+        (count > max)
+            .then(|| Problem::new("templates", format!("a quiz may have at most {max} templates, got {count}")))
+    }
+
+    /// Every template that passed; the problems of the others, and names used twice, go to
+    /// `problems` under `templates[i]`.
+    fn each_template(&self, problems: &mut Vec<Problem>, templates: &[TemplateFields]) -> Vec<ValidTemplate> {
+        let mut valid = Vec::new();
+        let mut names = HashSet::new();
+        for (index, template) in templates.iter().enumerate() {
+            let path = format!("templates[{index}]");
+            if let Some(name) = template.name.as_deref().filter(|n| !n.trim().is_empty())
+                && !names.insert(name)
+            {
+                let message = format!("template name {name:?} is used more than once");
+                problems.push(Problem::new("name", message).under(&path));
+            }
+            match self.template(template) {
+                Ok(template) => valid.push(template),
+                Err(found) => problems.extend(found.0.into_iter().map(|p| p.under(&path))),
+            }
+        }
+        valid
+    }
+}
+
+/// Adds every template to the quiz and gathers their warnings under `templates[i]`.
+fn assemble(mut quiz: Quiz, templates: Vec<ValidTemplate>, max_answer_chars: usize) -> Result<ValidQuiz, Problems> {
+    let mut warnings = Vec::new();
+    for (index, template) in templates.iter().enumerate() {
+        let path = format!("templates[{index}]");
+        warnings.extend(template.warnings.iter().cloned().map(|w| w.under(&path)));
+        quiz.add_template(Arc::clone(&template.template))
+            .map_err(|e| Problems(vec![Problem::new("name", e.to_string()).under(&path)]))?;
+    }
+    Ok(ValidQuiz { quiz, warnings, templates, max_answer_chars })
+}
