@@ -1,5 +1,194 @@
-//! The `mastery` binary: everything lives in the library so that it can be tested.
+//! # mastery: the command line
+//!
+//! A front end and nothing more: it reads arguments, talks to the terminal and prints. Everything
+//! it assembles — the store behind the boundary, quiz loading, the JSON it writes — comes from
+//! `mastery-app`, which every front end shares.
+//!
+//! ```text
+//! mastery run [QUIZ_FILE] [--email EMAIL] [--seed N] [--db PATH] [--time-limit 5m] [--json]
+//! mastery check QUIZ_FILE
+//! mastery report TITLE [--db PATH] [--format table|json|csv]
+//! mastery completions bash|zsh|fish
+//! ```
 
-fn main() -> std::process::ExitCode {
-    mastery_cli::main_with_args(std::env::args_os())
+mod check;
+mod duration;
+mod output;
+mod report;
+mod run;
+mod text;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// How a run ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every template mastered.
+    Finished,
+    /// The time limit ended the quiz.
+    TimeUp,
+    /// Standard input ended.
+    EndOfInput,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// An error that ends the command: the message for stderr (if any) and the exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What to print on stderr; nothing when empty.
+    pub message: String,
+    /// The exit status.
+    pub status: u8,
+    /// The message is a list of located problems, printed as it is rather than as one sentence.
+    pub located: bool,
+}
+
+impl Failure {
+    /// An error: exit status 1.
+    pub fn error(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), status: 1, located: false }
+    }
+
+    /// Located problems (`FILE:LINE:COL: field: message` lines): exit status 1.
+    pub fn located(problems: impl Into<String>) -> Self {
+        Failure { message: problems.into(), status: 1, located: true }
+    }
+
+    /// A stop with nothing to say (stdout closed under us).
+    pub fn quiet() -> Self {
+        Failure { message: String::new(), status: 1, located: false }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "mastery",
+    version,
+    about = "Take, script, check and report mastery quizzes",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Take a quiz: the built-in demo without a file.
+    #[command(
+        after_help = "Examples:\n  mastery run\n  mastery run quiz.toml --email ada@example.com --time-limit 5m\n  printf '3\\n7\\n' | mastery run --seed 1 --json"
+    )]
+    Run {
+        /// The quiz file (TOML); the demo quiz `Arithmetic` when absent.
+        quiz_file: Option<PathBuf>,
+        /// Who is taking the quiz.
+        #[arg(long, default_value = "learner@localhost")]
+        email: String,
+        /// Fixes the questions: the same seed and answers give the same run.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// End the quiz after this long: 90s, 5m, 1h30m.
+        #[arg(long, value_parser = duration::parse_duration)]
+        time_limit: Option<std::time::Duration>,
+        /// Write one JSON event per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a quiz file and self-test every template.
+    #[command(after_help = "Example:\n  mastery check quiz.toml")]
+    Check {
+        /// The quiz file (TOML).
+        quiz_file: PathBuf,
+    },
+    /// Show each learner's results in a quiz.
+    #[command(
+        after_help = "Examples:\n  mastery report Arithmetic\n  mastery report Arithmetic --format csv > results.csv"
+    )]
+    Report {
+        /// The quiz's title.
+        title: String,
+        /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// How to print it.
+        #[arg(long, value_enum, default_value = "table")]
+        format: report::Format,
+    },
+    /// Print shell completions.
+    #[command(after_help = "Example:\n  mastery completions bash > ~/.local/share/bash-completion/completions/mastery")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Runs the command line and returns the exit status.
+fn main() -> ExitCode {
+    // Clap exits 2 on a usage error and 0 for --help and --version, as the contract asks.
+    let cli = match Cli::try_parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging();
+    let result = match cli.command {
+        Command::Run { quiz_file, email, seed, db, time_limit, json } => {
+            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json }).map(|outcome| match outcome {
+                Outcome::Interrupted => 130,
+                _ => 0,
+            })
+        }
+        Command::Check { quiz_file } => check::check(&quiz_file).and_then(print),
+        Command::Report { title, db, format } => report::report(&title, db.as_deref(), format).and_then(print),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mastery", &mut std::io::stdout());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(failure) => {
+            let text = match (failure.message.is_empty(), failure.located) {
+                (true, _) => String::new(),
+                (false, true) => format!("{}\n", failure.message),
+                (false, false) => format!("mastery: {}\n", failure.message),
+            };
+            // One write: on a terminal shared with another writer (`| cat`), the message stays whole.
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe is a quiet stop.
+fn print(text: String) -> Result<u8, Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::quiet()),
+        Err(e) => Err(Failure::error(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Logs go to stderr, and only when asked for with `MASTERY_LOG` (e.g. `MASTERY_LOG=debug`);
+/// coloured only on a terminal, and never with `NO_COLOR` set.
+fn init_logging() {
+    use std::io::IsTerminal;
+    let Ok(filter) = std::env::var("MASTERY_LOG") else { return };
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .try_init();
 }

@@ -1,72 +1,14 @@
-//! What a run prints: JSON events for scripts, or text for people.
+//! What a run prints: JSON events for scripts ([`Event`], shared with every front end), or text
+//! for people.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
-use mastery_boundary::Answered;
-use mastery_core::{Question, Verdict};
-use serde::Serialize;
+use mastery_app::Event;
+use mastery_boundary::{Answered, QuestionView};
+use mastery_core::Verdict;
 
 use crate::text::printable;
-
-/// One line of `--json` output. Field names and order are the command line's contract.
-#[derive(Debug, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event<'a> {
-    /// A question to answer.
-    Question {
-        /// The template's name.
-        template: &'a str,
-        /// The template's category.
-        category: &'a str,
-        /// The question's text.
-        asked: &'a str,
-        /// The template's instructions (empty when it has none).
-        instructions: &'a str,
-    },
-    /// An answer, printed only once its response is durable.
-    Answer {
-        /// The template answered.
-        template: &'a str,
-        /// The answer as given.
-        answer: &'a str,
-        /// The book's yes/no.
-        correct: bool,
-        /// `correct`, `incorrect` or `invalid`.
-        verdict: &'a str,
-        /// The template's streak after this answer.
-        streak: u32,
-        /// Why an invalid answer could not be judged; absent for the other verdicts.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<&'a str>,
-    },
-    /// A line that is no answer at all (blank, or over the answer limit); the same question
-    /// follows.
-    Rejected {
-        /// Why.
-        reason: &'a str,
-    },
-    /// A template was mastered.
-    Mastered {
-        /// The template.
-        template: &'a str,
-    },
-    /// Every template is mastered.
-    Finished {
-        /// The quiz.
-        title: &'a str,
-    },
-    /// The time limit ended the quiz.
-    TimeUp {
-        /// The quiz.
-        title: &'a str,
-    },
-    /// The run stopped before the quiz ended: end of input, or Ctrl-C.
-    Stopped {
-        /// The quiz.
-        title: &'a str,
-    },
-}
 
 /// How the run talks.
 pub struct Output {
@@ -121,28 +63,22 @@ impl Output {
     }
 
     /// Shows a question (and, for people, its instructions and a prompt).
-    pub fn question(&self, question: &Question, time_left: Option<Duration>) -> io::Result<()> {
-        let template = question.template();
+    pub fn question(&self, question: &QuestionView, time_left: Option<Duration>) -> io::Result<()> {
         if self.json {
-            return self.event(&Event::Question {
-                template: template.name(),
-                category: template.category(),
-                asked: question.asked(),
-                instructions: template.instructions(),
-            });
+            return self.event(&Event::question(question));
         }
         // Quiz files are untrusted: their text is shown, never interpreted by the terminal.
         let asked = printable(question.asked());
         if !self.interactive {
             return self.line(&asked);
         }
-        let mut header = format!("{} · {}", printable(template.category()), printable(template.name()));
+        let mut header = format!("{} · {}", printable(question.category()), printable(question.template()));
         if let Some(left) = time_left {
             header.push_str(&format!(" · {} left", clock(left)));
         }
         self.line(&self.paint(DIM, &header))?;
-        if !template.instructions().is_empty() {
-            self.line(&printable(template.instructions()))?;
+        if !question.instructions().is_empty() {
+            self.line(&printable(question.instructions()))?;
         }
         let mut out = io::stdout().lock();
         write!(out, "{} {} ", self.paint(BOLD, &asked), self.paint(DIM, "›"))?;
@@ -163,27 +99,12 @@ impl Output {
 
     /// Reports a judged answer.
     pub fn answered(&mut self, answered: &Answered, answer: &str) -> io::Result<()> {
-        let template = answered.question.template().name();
+        let template = answered.question.template();
         self.answers += 1;
         self.correct += usize::from(answered.verdict.is_correct());
-        self.mastered += usize::from(answered.mastered);
+        self.mastered = answered.progress.mastered;
         if self.json {
-            let reason = match &answered.verdict {
-                Verdict::Invalid(reason) => Some(reason.as_str()),
-                _ => None,
-            };
-            self.event(&Event::Answer {
-                template,
-                answer,
-                correct: answered.verdict.is_correct(),
-                verdict: answered.verdict.kind(),
-                streak: answered.streak,
-                reason,
-            })?;
-            if answered.mastered {
-                self.event(&Event::Mastered { template })?;
-            }
-            return Ok(());
+            return Event::answered(answered, answer).try_for_each(|event| self.event(&event));
         }
         let progress =
             format!("streak {}/{} · mastered {}/{}", answered.streak, self.mastery, self.mastered, self.templates);

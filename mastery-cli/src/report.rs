@@ -2,12 +2,11 @@
 
 use std::path::Path;
 
-use mastery_persistence::{LearnerReport, ResponseStore};
-use serde::Serialize;
+use mastery_app::{ReportRow, StoreLocation, database_location, open_store_for_reading};
+use mastery_persistence::LearnerReport;
 
 use crate::Failure;
 use crate::text::{display_width, pad, printable};
-use crate::wiring::{database_path, open_store_read_only};
 
 /// The report's formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,20 +19,11 @@ pub enum Format {
     Csv,
 }
 
-#[derive(Serialize)]
-struct Row<'a> {
-    email: &'a str,
-    responses: u64,
-    correct: u64,
-    invalid: u64,
-    mastered: &'a [String],
-}
-
 /// Prints the report for `title`. A quiz nobody answered, or a database not yet created, gives an
 /// empty report rather than an error. The database is only read: nothing is created or changed.
 pub fn report(title: &str, db: Option<&Path>, format: Format) -> Result<String, Failure> {
-    let path = database_path(db).map_err(Failure::error)?;
-    let rows = if path.exists() { read(&path, title)? } else { Vec::new() };
+    let location = database_location(db.map(Path::as_os_str)).map_err(|e| Failure::error(e.to_string()))?;
+    let rows = read(&location, title)?;
     Ok(match format {
         Format::Json => json(&rows)?,
         Format::Csv => csv(&rows),
@@ -41,8 +31,10 @@ pub fn report(title: &str, db: Option<&Path>, format: Format) -> Result<String, 
     })
 }
 
-fn read(path: &Path, title: &str) -> Result<Vec<LearnerReport>, Failure> {
-    let store = open_store_read_only(path).map_err(Failure::error)?;
+fn read(location: &StoreLocation, title: &str) -> Result<Vec<LearnerReport>, Failure> {
+    let Some(store) = open_store_for_reading(location).map_err(|e| Failure::error(e.to_string()))? else {
+        return Ok(Vec::new());
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
@@ -50,16 +42,7 @@ fn read(path: &Path, title: &str) -> Result<Vec<LearnerReport>, Failure> {
 }
 
 fn json(rows: &[LearnerReport]) -> Result<String, Failure> {
-    let rows: Vec<Row<'_>> = rows
-        .iter()
-        .map(|r| Row {
-            email: &r.email,
-            responses: r.responses,
-            correct: r.correct,
-            invalid: r.invalid,
-            mastered: &r.mastered,
-        })
-        .collect();
+    let rows: Vec<ReportRow<'_>> = rows.iter().map(ReportRow::from).collect();
     serde_json::to_string_pretty(&rows).map_err(|e| Failure::error(e.to_string()))
 }
 

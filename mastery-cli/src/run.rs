@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, Validator, load_quiz_file};
-use mastery_core::{Question, Quiz, examples};
+use mastery_app::{App, AppError, AppOptions};
+use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, QuestionView};
+use mastery_core::Quiz;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::output::Output;
-use crate::wiring::{StorePort, database_path, open_store};
 use crate::{Failure, Outcome};
 
 /// Everything `mastery run` was asked.
@@ -39,35 +39,29 @@ pub fn run(options: RunOptions) -> Result<Outcome, Failure> {
     // A quiz file with problems stops the run before anything, the database included, is touched.
     let quiz = load_quiz(options.quiz_file.as_deref())?;
     mastery_boundary::validate_email(&options.email).map_err(|e| Failure::error(e.to_string()))?;
-    let path = database_path(options.db.as_deref()).map_err(Failure::error)?;
-    let store = Arc::new(open_store(&path).map_err(Failure::error)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
-    let config = MasteryConfig::with_port(Arc::new(StorePort(store.clone())));
-    let outcome = runtime.block_on(take(quiz, &options, config));
-    drop(runtime);
-    // Dropping the store lets its writer finish and join: nothing acknowledged is left behind.
-    drop(store);
-    outcome
+    let app = AppOptions { db: options.db.clone().map(PathBuf::into_os_string), config: MasteryConfig::default() };
+    runtime.block_on(take(quiz, &options, app))
 }
 
 fn load_quiz(file: Option<&std::path::Path>) -> Result<Quiz, Failure> {
-    let Some(file) = file else { return Ok(examples::arithmetic_quiz()) };
-    let loaded = load_quiz_file(file, &Validator::default()).map_err(|p| crate::check::problems_failure(&p))?;
-    Ok(loaded.valid.quiz)
+    let Some(file) = file else { return Ok(mastery_app::demo_quiz()) };
+    mastery_app::load_quiz_file(file).map_err(app_failure)
 }
 
-async fn take(quiz: Quiz, options: &RunOptions, config: MasteryConfig) -> Result<Outcome, Failure> {
-    let max_answer_chars = config.max_answer_chars;
-    let mastery = Mastery::start(config);
-    let outcome = Run::open(&mastery, quiz, options).await;
+async fn take(quiz: Quiz, options: &RunOptions, app: AppOptions) -> Result<Outcome, Failure> {
+    let max_answer_chars = app.config.max_answer_chars;
+    let app = App::open(app).map_err(app_failure)?;
+    let outcome = Run::open(app.mastery(), quiz, options).await;
     let outcome = match outcome {
         Ok(run) => run.drive(read_lines(max_answer_chars), max_answer_chars).await,
         Err(failure) => Err(failure),
     };
-    let _ = mastery.shutdown().await;
+    // Every answer reported so far is stored; shutting down lets the store's writer finish.
+    let _ = app.shutdown().await;
     outcome
 }
 
@@ -81,7 +75,7 @@ enum Input {
 
 /// What one answer led to.
 enum Step {
-    Ask(Arc<Question>),
+    Ask(QuestionView),
     /// The answer was refused before it was judged; the same question stands.
     Reject(String),
     End(Outcome),
@@ -133,7 +127,7 @@ impl<'a> Run<'a> {
         self.deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()))
     }
 
-    fn ask(&self, question: &Question) -> Result<(), Failure> {
+    fn ask(&self, question: &QuestionView) -> Result<(), Failure> {
         self.output.question(question, self.time_left()).map_err(write_failure)
     }
 
@@ -277,6 +271,15 @@ fn random_seed() -> u64 {
 
 fn api_failure(error: MasteryError) -> Failure {
     Failure::error(error.to_string())
+}
+
+/// Quiz-file problems are printed as they are, one located problem per line; anything else is
+/// one sentence.
+pub fn app_failure(error: AppError) -> Failure {
+    match error {
+        AppError::QuizFiles(problems) => crate::check::problems_failure(&problems),
+        error => Failure::error(error.to_string()),
+    }
 }
 
 /// A closed stdout (the reader of a pipe went away) ends the run quietly.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::Home;
-use mastery_cli::text::display_width;
+use unicode_width::UnicodeWidthStr;
 
 #[test]
 fn report_columns_line_up_for_emails_in_any_script() {
@@ -22,7 +22,7 @@ fn report_columns_line_up_for_emails_in_any_script() {
             let email_end = line.find(' ').unwrap();
             email_end + line[email_end..].find(|c: char| c.is_ascii_digit()).unwrap() + 1
         });
-        display_width(&line[..at])
+        line[..at].width()
     };
     let columns: Vec<usize> = lines.iter().map(|line| end_of_responses(line)).collect();
     assert!(columns.iter().all(|&c| c == columns[0]), "{columns:?}\n{table}");

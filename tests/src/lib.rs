@@ -3,7 +3,7 @@
 //! The tests in `tests/` call the public APIs of every crate the way a user of them would. This
 //! library is their DSL, in the manner of the book's `QuizBuilders`: fields with sensible defaults,
 //! named setups that compose small steps, and a temporary store wired to the boundary by the same
-//! code the command line uses ([`mastery_cli::wiring::StorePort`]).
+//! code every front end uses ([`mastery_app::StorePort`]).
 //!
 //! ```
 //! use tests::{one_plus_two_quiz, right_answer};
@@ -16,8 +16,8 @@
 
 use std::sync::Arc;
 
+use mastery_app::StorePort;
 use mastery_boundary::{CheckerSpec, GeneratorSpec, Mastery, MasteryConfig, QuizFields, TemplateFields, ValueSpec};
-use mastery_cli::wiring::StorePort;
 use mastery_core::{Generator, Question, Quiz, Template, examples};
 use mastery_persistence::{ResponseStore, SqliteStore};
 
@@ -72,6 +72,26 @@ pub fn right_answer(question: &Question) -> String {
     value.to_string()
 }
 
+/// The right answer to a question shown as `LEFT OP RIGHT` (`7 × 8`), as a learner would work it
+/// out from the text: the API shows no drawn value.
+///
+/// ```
+/// assert_eq!(tests::answer_to("7 × 8"), "56");
+/// assert_eq!(tests::answer_to("3 - 9"), "-6");
+/// ```
+pub fn answer_to(asked: &str) -> String {
+    let terms: Vec<&str> = asked.split(' ').collect();
+    let number = |text: &str| text.parse::<i64>().unwrap_or_else(|_| panic!("{asked:?} is not LEFT OP RIGHT"));
+    let (left, right) = (number(terms[0]), number(terms[2]));
+    let value = match terms[1] {
+        "-" => left - right,
+        "×" => left * right,
+        "+" => left + right,
+        other => panic!("unknown operator {other:?} in {asked:?}"),
+    };
+    value.to_string()
+}
+
 /// A SQLite store in a temporary folder that lives as long as this value.
 pub struct TempStore {
     /// The store.
@@ -97,7 +117,7 @@ impl TempStore {
         self.store.clone()
     }
 
-    /// A running `Mastery` whose responses go into this store, wired as the command line wires it.
+    /// A running `Mastery` whose responses go into this store, wired as every front end wires it.
     pub fn mastery(&self) -> Mastery {
         Mastery::start(MasteryConfig::with_port(Arc::new(StorePort(self.dyn_store()))))
     }

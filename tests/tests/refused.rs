@@ -1,12 +1,12 @@
 //! An answer the learner was told was refused is never found stored, end to end: the boundary
-//! wired to the real SQLite store as the command line wires it.
+//! wired to the real SQLite store as every front end wires it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mastery_app::StorePort;
 use mastery_boundary::{Mastery, MasteryConfig, MasteryError};
-use mastery_cli::wiring::StorePort;
 use tests::{EMAIL, TempStore, one_plus_two_quiz};
 
 fn stored_answers(path: &std::path::Path) -> BTreeSet<String> {

@@ -1,0 +1,56 @@
+//! What can go wrong while assembling or stopping the application.
+
+use std::path::PathBuf;
+
+use mastery_boundary::{FileProblems, SupervisorError};
+use mastery_persistence::StoreError;
+
+/// Why the application could not open its store, load its quizzes or shut down. Every message
+/// names the offending path or value.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No store was named and the platform has no data folder for the default database.
+    #[error("cannot find a data folder for the database; pass --db PATH or set MASTERY_DB")]
+    NoDataFolder,
+    /// The store was named by a URL of a kind no store serves yet.
+    #[error("cannot use the store {location}: {store} is not supported yet; give the path of a SQLite database file")]
+    UnsupportedStore {
+        /// The location as given, with any password masked.
+        location: String,
+        /// Which kind of store it names.
+        store: String,
+    },
+    /// The database's folder could not be created.
+    #[error("cannot create the database folder {}: {source}", path.display())]
+    CreateFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database file could not be created.
+    #[error("cannot create the database {}: {source}", path.display())]
+    CreateDatabase {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store refused to open, or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Quiz files with problems: every one, `FILE:LINE:COL: field: message`, one per line.
+    #[error(transparent)]
+    QuizFiles(#[from] FileProblems),
+    /// A folder of quiz files could not be listed.
+    #[error("cannot read the quiz folder {}: {source}", path.display())]
+    QuizFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A worker kept failing and its supervisor gave up before shutdown.
+    #[error(transparent)]
+    Shutdown(#[from] SupervisorError),
+}
