@@ -31,6 +31,8 @@
 //!
 //! Where to start reading: [`Quiz`] (selection and mastery), then [`Template`] and [`Question`].
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod checker;
 mod error;
 pub mod examples;
