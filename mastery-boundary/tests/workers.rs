@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use mastery_boundary::{
@@ -60,17 +61,62 @@ fn one_plus_two_fields(mastery: i64) -> (QuizFields, Vec<TemplateFields>) {
     (QuizFields::titled("Math").with_mastery(mastery), vec![template])
 }
 
-/// A notifier that forwards events into a channel.
-fn events() -> (mastery_boundary::Notify, mpsc::UnboundedReceiver<ProctorEvent>) {
+/// The Proctor's events as a notifier heard them.
+struct Events(mpsc::UnboundedReceiver<Result<ProctorEvent, String>>);
+
+impl Events {
+    /// The next event; fails the test if what it promised was not so when it was notified.
+    async fn recv(&mut self) -> ProctorEvent {
+        match self.0.recv().await.expect("the proctor is still notifying") {
+            Ok(event) => event,
+            Err(broken) => panic!("{broken}"),
+        }
+    }
+}
+
+/// A notifier that checks, at the moment each event is notified, what the event promises — a
+/// started quiz can be looked up, a stopped one is gone and has no session left — and forwards
+/// the event, or what it found broken, into a channel.
+fn events(mastery: &Mastery) -> (mastery_boundary::Notify, Events) {
     let (sender, receiver) = mpsc::unbounded_channel();
-    (Arc::new(move |event| drop(sender.send(event))), receiver)
+    let mastery = mastery.clone();
+    let notify = move |event: ProctorEvent| {
+        let checked = match &event {
+            ProctorEvent::Started { title } => match lookup_now(&mastery, title) {
+                Ok(true) => Ok(event),
+                Ok(false) => Err(format!("{title:?} was notified started but cannot be looked up yet")),
+                Err(error) => Err(error),
+            },
+            ProctorEvent::Stopped { title, .. } => match lookup_now(&mastery, title) {
+                Ok(true) => Err(format!("{title:?} was notified stopped but can still be looked up")),
+                Ok(false) if !mastery.active_sessions_for(title).is_empty() => {
+                    Err(format!("{title:?} was notified stopped with sessions still live"))
+                }
+                Ok(false) => Ok(event),
+                Err(error) => Err(error),
+            },
+        };
+        drop(sender.send(checked));
+    };
+    (Arc::new(notify), Events(receiver))
+}
+
+/// Whether the quiz titled `title` can be looked up at this very moment: the lookup must answer
+/// on its first poll, without waiting for any worker.
+fn lookup_now(mastery: &Mastery, title: &str) -> Result<bool, String> {
+    let mut lookup = std::pin::pin!(mastery.lookup_quiz_by_title(title));
+    match lookup.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(found)) => Ok(found.is_some()),
+        Poll::Ready(Err(error)) => Err(format!("looking {title:?} up failed: {error}")),
+        Poll::Pending => Err(format!("looking {title:?} up did not answer at once")),
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_quiz_can_be_scheduled() {
     let mastery = Mastery::start(MasteryConfig::default());
     let (fields, templates) = one_plus_two_fields(2);
-    let (notify, mut events) = events();
+    let (notify, mut events) = events(&mastery);
     let now = Instant::now();
     mastery
         .schedule_quiz(
@@ -84,12 +130,12 @@ async fn a_quiz_can_be_scheduled() {
         .unwrap();
     assert_eq!(mastery.take_quiz("Math", EMAIL).await, Err(MasteryError::NoSuchQuiz("Math".into())));
 
-    assert_eq!(events.recv().await.unwrap(), ProctorEvent::Started { title: "Math".into() });
+    assert_eq!(events.recv().await, ProctorEvent::Started { title: "Math".into() });
     assert!(Instant::now() >= now + Duration::from_millis(50));
     mastery.take_quiz("Math", EMAIL).await.unwrap();
     assert_eq!(mastery.active_sessions_for("Math"), [EMAIL]);
 
-    assert_eq!(events.recv().await.unwrap(), ProctorEvent::Stopped { title: "Math".into(), sessions_ended: 1 });
+    assert_eq!(events.recv().await, ProctorEvent::Stopped { title: "Math".into(), sessions_ended: 1 });
     assert!(mastery.active_sessions_for("Math").is_empty());
     assert_eq!(mastery.lookup_quiz_by_title("Math").await.unwrap().map(|q| q.title().to_string()), None);
     mastery.shutdown().await.unwrap();
@@ -142,11 +188,11 @@ async fn a_quiz_scheduled_to_start_now_is_available_when_scheduling_returns() {
 #[tokio::test(start_paused = true)]
 async fn an_end_time_in_the_past_is_clamped_not_a_crash() {
     let mastery = Mastery::start(MasteryConfig::default());
-    let (notify, mut events) = events();
+    let (notify, mut events) = events(&mastery);
     let now = Instant::now();
     mastery.schedule_built_quiz(examples::math_quiz(), now, now - Duration::from_secs(60), Some(notify)).await.unwrap();
-    assert_eq!(events.recv().await.unwrap(), ProctorEvent::Started { title: "Math".into() });
-    assert_eq!(events.recv().await.unwrap(), ProctorEvent::Stopped { title: "Math".into(), sessions_ended: 0 });
+    assert_eq!(events.recv().await, ProctorEvent::Started { title: "Math".into() });
+    assert_eq!(events.recv().await, ProctorEvent::Stopped { title: "Math".into(), sessions_ended: 0 });
     assert_eq!(Instant::now(), now, "closed at once, at its start");
     // The Proctor is still serving.
     mastery.schedule_built_quiz(examples::math_quiz(), now, now + Duration::from_secs(1), None).await.unwrap();
@@ -276,7 +322,7 @@ async fn a_session_slower_than_the_call_timeout_times_the_caller_out() {
 #[tokio::test(start_paused = true)]
 async fn many_quizzes_at_overlapping_times_start_and_stop_in_order() {
     let mastery = Mastery::start(MasteryConfig::default());
-    let (notify, mut events) = events();
+    let (notify, mut events) = events(&mastery);
     let now = Instant::now();
     // (title, start ms, end ms), scheduled out of order.
     let plan = [("C", 30, 60), ("A", 10, 50), ("B", 20, 40), ("D", 30, 35)];
@@ -288,7 +334,7 @@ async fn many_quizzes_at_overlapping_times_start_and_stop_in_order() {
     }
     let mut seen = Vec::new();
     while seen.len() < 8 {
-        let event = events.recv().await.unwrap();
+        let event = events.recv().await;
         let elapsed = Instant::now().duration_since(now).as_millis();
         seen.push(match event {
             ProctorEvent::Started { title } => format!("+{title}@{elapsed}"),

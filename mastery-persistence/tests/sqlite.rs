@@ -1,9 +1,12 @@
 //! What only the SQLite store has: files, schema versions, and crash safety.
 
-use std::io::{BufRead, BufReader};
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
-use mastery_core::{Response, SplitMix64, Timestamp, examples};
+use mastery_core::{RandomSource, Response, SplitMix64, Timestamp, examples};
 use mastery_persistence::{
     ResponseRecord, ResponseStore, SCHEMA_VERSION, SqliteStore, StoreError, create_schema_version,
 };
@@ -75,47 +78,100 @@ fn a_missing_folder_is_a_clear_error_naming_the_path() {
 }
 
 const CHILD: &str = "MASTERY_KILL_TEST_DB";
+const CHILD_ROUND: &str = "MASTERY_KILL_TEST_ROUND";
+/// Writers recording at once in each child, so that batches of many responses are in flight.
+const WRITERS: usize = 16;
+/// Children killed per test; each round goes on with the file the last one left.
+const ROUNDS: usize = 10;
 
-/// In the child: record responses forever, printing each one's answer once it is acknowledged.
+/// In the child: many writers record responses at once, as fast as the store takes them; each
+/// response's answer is printed, and flushed, as soon as it is acknowledged.
 #[tokio::test]
 async fn kill_test_child() {
     let Ok(path) = std::env::var(CHILD) else { return };
-    let store = SqliteStore::open(&path).unwrap();
-    for n in 0u64.. {
-        store.record(record("killed@example.com", &n.to_string())).await.unwrap();
-        println!("acknowledged {n}");
+    let round = std::env::var(CHILD_ROUND).unwrap();
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let (store, round) = (Arc::clone(&store), round.clone());
+            tokio::spawn(async move {
+                for n in 0u64.. {
+                    let answer = format!("{round}.{writer}.{n}");
+                    store.record(record("killed@example.com", &answer)).await.unwrap();
+                    let mut stdout = std::io::stdout().lock();
+                    writeln!(stdout, "acknowledged {answer}").unwrap();
+                    stdout.flush().unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
     }
 }
 
+/// Round after round, a child of many writers is killed (SIGKILL) just as it reports an
+/// acknowledgement, with the writes of the others in flight; every response any child reported
+/// acknowledged must be in the file.
+///
+/// The test keeps the database open throughout, as another learner's process would. SQLite then
+/// does not recover a transaction that the killed writer had written but not yet made visible,
+/// so an acknowledgement given before the commit completed shows up as a lost response.
 #[test]
 fn a_killed_writer_loses_no_acknowledged_response() {
-    let folder = tempfile::tempdir().unwrap();
+    // On the build's disk rather than in a temporary folder that may live in memory: a commit
+    // there takes long enough for a kill to land inside it.
+    let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let path = folder.path().join("killed.db");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "kill_test_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD, &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let open_elsewhere = SqliteStore::open(&path).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let stored = |store: &SqliteStore| -> HashSet<String> {
+        runtime.block_on(store.responses("Math")).unwrap().into_iter().map(|r| r.answer).collect()
+    };
+    let seed = RandomState::new().hash_one(std::process::id());
+    let mut random = SplitMix64::new(seed);
     let mut acknowledged = Vec::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while acknowledged.len() < 300 {
-        let line = lines.next().expect("the child is still writing").unwrap();
-        if let Some(n) = line.strip_prefix("acknowledged ") {
-            acknowledged.push(n.parse::<u64>().unwrap());
+    for round in 0..ROUNDS {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "kill_test_child", "--nocapture", "--test-threads=1"])
+            .env(CHILD, &path)
+            .env(CHILD_ROUND, round.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // The first acknowledgement shares its line with the test harness's own words.
+        let acknowledged_answer = |line: String| line.split_once("acknowledged ").map(|(_, answer)| answer.to_string());
+        let kill_after = random.integer_in(1, 100) as usize;
+        let mut heard = 0;
+        while heard < kill_after {
+            let line = lines.next().expect("the child is still writing").unwrap();
+            if let Some(answer) = acknowledged_answer(line) {
+                acknowledged.push(answer);
+                heard += 1;
+            }
         }
-    }
-    // SIGKILL: no destructor, no flush, no chance to finish the transaction in flight.
-    child.kill().unwrap();
-    child.wait().unwrap();
+        // SIGKILL: no destructor, no flush, no chance to finish the transaction in flight.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // What the child printed before it died was acknowledged too.
+        acknowledged.extend(lines.map_while(Result::ok).filter_map(acknowledged_answer));
 
+        let stored = stored(&open_elsewhere);
+        let lost: Vec<_> = acknowledged.iter().filter(|answer| !stored.contains(*answer)).collect();
+        assert!(
+            lost.is_empty(),
+            "round {round} (seed {seed}, killed after {kill_after} acknowledgements): {} acknowledged but lost: {lost:?}",
+            lost.len()
+        );
+    }
+
+    drop(open_elsewhere);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let check: String = connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
     assert_eq!(check, "ok");
-    let mut statement = connection.prepare("SELECT answer FROM responses").unwrap();
-    let stored: std::collections::HashSet<u64> =
-        statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(|a| a.unwrap().parse().unwrap()).collect();
-    let lost: Vec<_> = acknowledged.iter().filter(|n| !stored.contains(n)).collect();
-    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    drop(connection);
+    let reopened = stored(&SqliteStore::open(&path).unwrap());
+    assert!(acknowledged.iter().all(|answer| reopened.contains(answer)), "reopened, the file lost responses");
 }
