@@ -25,7 +25,8 @@
 //! mastery.take_quiz("Math", "learner@example.com").await?;
 //! let mut question = mastery.select_question("Math", "learner@example.com").await?.unwrap();
 //! loop {
-//!     let sum: i64 = question.substitutions().iter().filter_map(|(_, v)| v.as_integer()).sum();
+//!     // The API shows what a learner sees — here "3 + 5" — never the drawn values or the answer.
+//!     let sum: i64 = question.asked().split(" + ").map(|term| term.parse::<i64>().unwrap()).sum();
 //!     let answered = mastery.answer_question("Math", "learner@example.com", &sum.to_string()).await?;
 //!     match answered.next {
 //!         Next::Question(next) => question = next,
@@ -41,6 +42,8 @@
 //!
 //! **API Boundary:** everything [`Mastery`] exports is async or immediate, returns `Result` where
 //! it can fail, and accepts untrusted input only through the validators.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod call;
 mod check;
@@ -58,6 +61,7 @@ mod script;
 mod session;
 mod supervisor;
 mod validate;
+mod view;
 
 pub use check::{TemplateSummary, self_test};
 pub use error::MasteryError;
@@ -74,3 +78,4 @@ pub use script::{ScriptLimits, Scripts};
 pub use session::{Answered, Next};
 pub use supervisor::{ChildSpec, RestartIntensity, StartChild, Supervisor, SupervisorError};
 pub use validate::{ExpectChecker, Limits, ValidQuiz, ValidTemplate, Validator};
+pub use view::{Progress, QuestionView};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mastery_core::{Question, Quiz};
+use mastery_core::Quiz;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -18,6 +18,7 @@ use crate::proctor::{Notify, Proctor, run_proctor};
 use crate::session::{Answered, SessionConfig, SessionSupervisor};
 use crate::supervisor::{ChildSpec, RestartIntensity, Supervisor, SupervisorError};
 use crate::validate::Validator;
+use crate::view::QuestionView;
 
 /// How a [`Mastery`] is built.
 #[derive(Clone)]
@@ -202,7 +203,7 @@ impl Mastery {
 
     /// Picks the session's next question (abandoning an unanswered one); `None` when the quiz is
     /// finished, which also ends the session.
-    pub async fn select_question(&self, title: &str, email: &str) -> Result<Option<Arc<Question>>, MasteryError> {
+    pub async fn select_question(&self, title: &str, email: &str) -> Result<Option<QuestionView>, MasteryError> {
         self.inner.sessions.select_question(title, email).await
     }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use mastery_core::{Question, Quiz, Response, Session, Verdict};
+use mastery_core::{Quiz, Response, Session, Verdict};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -19,6 +19,7 @@ use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
 use crate::port::{Clock, ResponsePort, Withdrawal};
 use crate::registry::{Entry, Registry};
+use crate::view::{Progress, QuestionView};
 
 /// A message to a session, boxed: every session's mailbox reserves a block of 32 slots up front,
 /// so each byte of the slot costs 32 bytes of every idle session. A box is one pointer.
@@ -30,7 +31,7 @@ pub(crate) type Mail = Box<SessionCall>;
 /// given only the time left — so the caller needs no timer of its own and still never waits
 /// without bound.
 pub(crate) enum SessionCall {
-    Select(u64, oneshot::Sender<Result<Option<Arc<Question>>, MasteryError>>),
+    Select(u64, oneshot::Sender<Result<Option<QuestionView>, MasteryError>>),
     Answer(u64, Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
 }
 
@@ -41,13 +42,15 @@ pub(crate) const NO_DEADLINE: u64 = u64::MAX;
 #[derive(Debug, Clone)]
 pub struct Answered {
     /// The question answered.
-    pub question: Arc<Question>,
+    pub question: QuestionView,
     /// The checker's verdict.
     pub verdict: Verdict,
     /// The template's streak after this answer (`mastery` on the answer that masters it).
     pub streak: u32,
     /// Whether this answer mastered the template.
     pub mastered: bool,
+    /// Templates mastered so far, of how many.
+    pub progress: Progress,
     /// What comes next.
     pub next: Next,
 }
@@ -56,7 +59,7 @@ pub struct Answered {
 #[derive(Debug, Clone)]
 pub enum Next {
     /// The next question — the same one again after an invalid answer.
-    Question(Arc<Question>),
+    Question(QuestionView),
     /// Every template is mastered; the session has ended.
     Finished,
     /// The answer is stored and counted, but the next question could not be made (a generator
@@ -116,11 +119,7 @@ impl SessionSupervisor {
         Ok(())
     }
 
-    pub(crate) async fn select_question(
-        &self,
-        title: &str,
-        email: &str,
-    ) -> Result<Option<Arc<Question>>, MasteryError> {
+    pub(crate) async fn select_question(&self, title: &str, email: &str) -> Result<Option<QuestionView>, MasteryError> {
         self.call(title, email, |deadline, reply| Box::new(SessionCall::Select(deadline, reply))).await?
     }
 
@@ -244,7 +243,7 @@ impl SessionWorker {
                 SessionCall::Select(deadline, reply) => {
                     let selected = match self.expired(deadline) {
                         Some(expired) => Err(expired),
-                        None => self.session.question().map_err(Into::into),
+                        None => self.session.question().map(|q| q.map(QuestionView::new)).map_err(Into::into),
                     };
                     let finished = matches!(selected, Ok(None));
                     self.deregister_if(finished);
@@ -309,15 +308,17 @@ impl SessionWorker {
         // it (`Next::Failed`), never instead of it.
         let turn = self.session.answer(response)?;
         let next = match turn.next {
-            mastery_core::Next::Question(next) => Next::Question(next),
+            mastery_core::Next::Question(next) => Next::Question(QuestionView::new(next)),
             mastery_core::Next::Finished => Next::Finished,
             mastery_core::Next::Failed(error) => Next::Failed(error.into()),
         };
+        let quiz = self.session.quiz();
         Ok(Answered {
-            question: turn.question,
+            question: QuestionView::new(turn.question),
             verdict: turn.verdict,
             streak: turn.outcome.streak,
             mastered: turn.outcome.mastered,
+            progress: Progress { mastered: quiz.mastered_count(), templates: quiz.template_count() },
             next,
         })
     }

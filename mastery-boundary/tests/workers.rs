@@ -276,46 +276,15 @@ async fn a_failing_port_rejects_the_answer_and_leaves_the_quiz_where_it_was() {
     mastery.install_quiz(examples::math_quiz()).await.unwrap();
     mastery.take_quiz_seeded("Math", EMAIL, 3).await.unwrap();
     let question = mastery.select_question("Math", EMAIL).await.unwrap().unwrap();
-    let sum: i64 = question.substitutions().iter().filter_map(|(_, v)| v.as_integer()).sum();
+    let sum: i64 = question.asked().split(" + ").map(|term| term.parse::<i64>().unwrap()).sum();
     store.failing.store(true, Ordering::SeqCst);
     let refused = mastery.answer_question("Math", EMAIL, &sum.to_string()).await.unwrap_err();
     assert_eq!(refused, MasteryError::NotRecorded("the store is down".into()));
     store.failing.store(false, Ordering::SeqCst);
     // The same question is still current, and its streak did not move.
     let answered = mastery.answer_question("Math", EMAIL, &sum.to_string()).await.unwrap();
-    assert!(Arc::ptr_eq(&answered.question, &question));
+    assert!(answered.question.is_same_question(&question));
     assert_eq!((answered.streak, store.answers().len()), (1, 1));
-    mastery.shutdown().await.unwrap();
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_store_that_never_answers_is_an_error_not_a_hang() {
-    let config = MasteryConfig {
-        port_timeout: Duration::from_secs(2),
-        ..MasteryConfig::with_port(Arc::new(FnPort(|_: &Response| std::future::pending::<Result<(), String>>())))
-    };
-    let mastery = Mastery::start(config);
-    mastery.install_quiz(examples::math_quiz()).await.unwrap();
-    mastery.take_quiz("Math", EMAIL).await.unwrap();
-    mastery.select_question("Math", EMAIL).await.unwrap();
-    let error = mastery.answer_question("Math", EMAIL, "1").await.unwrap_err();
-    assert_eq!(error, MasteryError::NotRecorded("the store did not answer within 2s".into()));
-    mastery.shutdown().await.unwrap();
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_session_slower_than_the_call_timeout_times_the_caller_out() {
-    let config = MasteryConfig {
-        call_timeout: Some(Duration::from_millis(100)),
-        port_timeout: Duration::from_secs(60),
-        ..MasteryConfig::with_port(Arc::new(FnPort(|_: &Response| std::future::pending::<Result<(), String>>())))
-    };
-    let mastery = Mastery::start(config);
-    mastery.install_quiz(examples::math_quiz()).await.unwrap();
-    mastery.take_quiz("Math", EMAIL).await.unwrap();
-    mastery.select_question("Math", EMAIL).await.unwrap();
-    let error = mastery.answer_question("Math", EMAIL, "1").await.unwrap_err();
-    assert!(matches!(error, MasteryError::Timeout { after, .. } if after == Duration::from_millis(100)), "{error}");
     mastery.shutdown().await.unwrap();
 }
 

@@ -119,7 +119,11 @@ fn the_demo_quiz_runs_to_the_end_with_every_event_in_order() {
         assert_eq!(question["event"], "question");
         let mut keys: Vec<&str> = question.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["asked", "category", "event", "template"], "no event carries the expected answer");
+        assert_eq!(
+            keys,
+            ["asked", "category", "event", "instructions", "template"],
+            "no event carries the expected answer"
+        );
         let template = question["template"].as_str().unwrap().to_string();
         run.answer(&solve(question["asked"].as_str().unwrap()).to_string());
         let answer = run.event();
@@ -297,19 +301,23 @@ fn check_lists_every_problem_with_its_location_and_exits_1() {
     assert_eq!(status, 1);
     let expected = [
         format!(
-            "{file}:7:14: templates[0].generators: generator \"n\" of template \"spin\" failed: script ran too long (operation limit reached)"
+            "{file}:7:14: templates[0].generators: generator \"n\" of template \"spin\" failed: script ran too long ("
         ),
         format!(
             "{file}:14:14: templates[1].generators: generator \"n\" of template \"deep\" failed: script recursed too deeply"
         ),
         format!(
-            "{file}:22:22: templates[2].checker.script: checker of template \"huge_string\" failed: script built a value too large (Length of string) (question \"1\")"
+            "{file}:22:22: templates[2].checker.script: the checker fails on the answer \"0\" to \"1\": script built a value too large (Length of string)"
         ),
         format!(
             "{file}:28:14: templates[3].generators: generator \"n\" of template \"huge_array\" failed: script built a value too large (Size of array/BLOB)"
         ),
     ];
-    assert_eq!(stderr.lines().collect::<Vec<_>>(), expected);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
+    // An endless loop stops on its operation limit, or on its time budget on a loaded machine.
+    assert!(lines[0].starts_with(&expected[0]), "{}", lines[0]);
+    assert_eq!(lines[1..], expected[1..]);
     assert_eq!(stdout, stderr, "the report also reaches stdout when it goes elsewhere");
 }
 
@@ -367,9 +375,14 @@ fn hostile_input_never_panics() {
     let home = Home::new();
     let huge = format!("{}\n", "9".repeat(1 << 20));
     let (status, stdout, stderr) = home.run(&["run", "--seed", "1", "--json"], &huge);
-    assert_eq!(status, 0);
-    assert!(stderr.contains("answer must be at most 1000 characters"), "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "only the first question: the huge line was not taken");
+    assert_eq!(status, 0, "{stderr}");
+    let events: Vec<serde_json::Value> = stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(events.len(), 4, "question, rejected, the same question, stopped: {stdout}");
+    assert_eq!(
+        events[1],
+        serde_json::json!({"event": "rejected", "reason": "an answer must be at most 1000 characters"})
+    );
+    assert_eq!((&events[0], &events[3]["event"]), (&events[2], &serde_json::json!("stopped")));
 
     let mut child = home
         .mastery(&["run", "--seed", "1", "--json"])

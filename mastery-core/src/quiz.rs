@@ -215,6 +215,16 @@ impl Quiz {
         self.used_count == 0 && self.categories.iter().all(|c| c.unused.is_empty())
     }
 
+    /// How many templates the quiz holds.
+    pub fn template_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// How many templates are mastered.
+    pub fn mastered_count(&self) -> usize {
+        self.mastered_count as usize
+    }
+
     /// Every template, in the order added.
     pub fn templates(&self) -> impl Iterator<Item = &Arc<Template>> {
         self.entries.iter().map(|entry| &entry.template)
