@@ -39,7 +39,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-pub use error::StoreError;
+pub use error::{StoreError, StoreErrorKind};
 pub use memory::MemoryStore;
 pub use record::{LearnerReport, ReportBuilder, ReportRow, ResponseRecord, SubstitutionValue, report_from_records};
 pub use sqlite::{Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_schema_version};
@@ -65,7 +65,7 @@ pub trait ResponseStore: Send + Sync {
     }
 
     /// Stores one response unless `withdrawal` completes before the store has committed to
-    /// storing it; the outcome is always definitive. `Ok` means durable. [`StoreError::Withdrawn`]
+    /// storing it; the outcome is always definitive. `Ok` means durable. [`StoreError::withdrawn`]
     /// means it was not stored and never will be. A withdrawal that comes after the store claimed
     /// the record for a commit changes nothing: the future then resolves with that commit's
     /// outcome, which comes within one commit's time.
@@ -79,7 +79,7 @@ pub trait ResponseStore: Send + Sync {
     }
 
     /// Stores one response, running `in_transaction` inside the saving transaction; if it fails,
-    /// nothing is saved and the error is [`StoreError::Rejected`].
+    /// nothing is saved and the error is [`StoreError::rejected`] with its message.
     fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()>;
 
     /// Every response to the quiz, oldest first.
@@ -107,7 +107,7 @@ impl dyn ResponseStore {
     /// let value = store.record_response_with((&response).into(), || Ok::<_, String>(42)).await;
     /// assert_eq!(value.unwrap(), 42);
     /// let failed = store.record_response_with((&response).into(), || Err::<u8, _>("no".to_string())).await;
-    /// assert!(matches!(failed, Err(StoreError::Rejected(_))));
+    /// assert_eq!(failed, Err(StoreError::rejected("no")));
     /// assert_eq!(store.responses("Math").await.unwrap().len(), 1);
     /// # });
     /// ```
@@ -125,7 +125,7 @@ impl dyn ResponseStore {
         });
         self.record_in_transaction(record, Some(wrapped)).await?;
         let value = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        value.ok_or(StoreError::Closed)
+        value.ok_or_else(StoreError::closed)
     }
 }
 

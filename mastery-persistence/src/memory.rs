@@ -28,7 +28,7 @@ impl ResponseStore for MemoryStore {
     fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()> {
         let outcome = self.with_records(|records| {
             if let Some(function) = in_transaction {
-                function().map_err(StoreError::Rejected)?;
+                function().map_err(StoreError::rejected)?;
             }
             records.push(record);
             Ok(())

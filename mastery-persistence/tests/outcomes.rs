@@ -60,7 +60,7 @@ async fn a_record_withdrawn_while_the_database_is_locked_is_never_stored() {
     // depend on whether it did.
     tokio::time::sleep(Duration::from_millis(100)).await;
     fire.send(()).unwrap();
-    assert_eq!(pending.await.unwrap(), Err(StoreError::Withdrawn));
+    assert_eq!(pending.await.unwrap(), Err(StoreError::withdrawn()));
     drop(lock);
     // The writer goes on once the lock is free, and a later record is stored as usual.
     store.record(record("next@example.com", "stored")).await.unwrap();
@@ -109,7 +109,7 @@ async fn under_lock_contention_every_answer_matches_what_was_stored() {
     for (answer, recording) in told {
         match recording.await.unwrap() {
             Ok(()) => drop(acknowledged.insert(answer)),
-            Err(StoreError::Withdrawn) => {}
+            Err(error) if error == StoreError::withdrawn() => {}
             Err(other) => panic!("unexpected outcome for {answer}: {other}"),
         }
     }

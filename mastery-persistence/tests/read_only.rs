@@ -5,7 +5,7 @@ use std::path::Path;
 
 use mastery_core::{Response, SplitMix64, Timestamp, examples};
 use mastery_persistence::{
-    ResponseRecord, ResponseStore, SCHEMA_VERSION, SqliteStore, StoreError, create_schema_version,
+    ResponseRecord, ResponseStore, SCHEMA_VERSION, SqliteStore, StoreError, StoreErrorKind, create_schema_version,
 };
 
 fn record(email: &str) -> ResponseRecord {
@@ -51,23 +51,23 @@ async fn recording_through_a_reader_is_refused() {
     let path = folder.path().join("quiz.db");
     drop(SqliteStore::open(&path).unwrap());
     let reader = SqliteStore::open_read_only(&path).unwrap();
-    assert_eq!(
-        reader.record(record("ada@example.com")).await,
-        Err(StoreError::OpenedForReading { path: path.clone() })
-    );
+    assert_eq!(reader.record(record("ada@example.com")).await, Err(StoreError::opened_for_reading(&path)));
 }
 
 #[test]
 fn a_missing_or_older_database_is_a_clear_error_and_stays_as_it_was() {
     let folder = tempfile::tempdir().unwrap();
     let missing = folder.path().join("missing.db");
-    assert_eq!(SqliteStore::open_read_only(&missing).err(), Some(StoreError::Missing { path: missing.clone() }));
+    let error = SqliteStore::open_read_only(&missing).err().unwrap();
+    assert_eq!(error, StoreError::missing(&missing));
+    assert_eq!(error.kind, StoreErrorKind::Unavailable);
     assert!(!missing.exists());
 
     let old = folder.path().join("old.db");
     create_schema_version(&old, 1).unwrap();
     let error = SqliteStore::open_read_only(&old).err().unwrap();
-    assert_eq!(error, StoreError::OlderSchema { path: old.clone(), found: 1, supported: SCHEMA_VERSION });
+    assert_eq!(error, StoreError::older_schema(&old, 1, SCHEMA_VERSION));
+    assert_eq!(error.kind, StoreErrorKind::OlderSchema);
     assert!(error.to_string().contains("mastery run"), "{error}");
     assert_eq!(SqliteStore::schema_version(&old).unwrap(), 1, "reading did not migrate it");
 }
@@ -83,7 +83,8 @@ async fn a_misspelt_verdict_in_the_file_is_an_error_naming_the_row_not_a_wrong_a
     connection.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE responses SET verdict = 'corect'").unwrap();
     drop(connection);
     let reader = SqliteStore::open_read_only(&path).unwrap();
-    let expected = StoreError::BadRow { path: path.clone(), row: 1, reason: "unknown verdict \"corect\"".into() };
+    let expected = StoreError::bad_row(&path, 1, "unknown verdict \"corect\"");
+    assert_eq!(expected.kind, StoreErrorKind::Corrupt);
     assert_eq!(reader.report("Math").await, Err(expected.clone()));
     assert_eq!(reader.responses("Math").await, Err(expected));
 }

@@ -55,7 +55,7 @@ fn a_file_from_a_newer_version_is_refused() {
     let path = folder.path().join("newer.db");
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
     let error = SqliteStore::open(&path).err().expect("a newer file is refused");
-    assert_eq!(error, StoreError::NewerSchema { path: path.clone(), found: 99, supported: SCHEMA_VERSION });
+    assert_eq!(error, StoreError::newer_schema(&path, 99, SCHEMA_VERSION));
     assert!(error.to_string().contains("newer.db"), "{error}");
 }
 
@@ -65,7 +65,7 @@ fn a_corrupt_file_is_a_clear_error_naming_the_path() {
     let path = folder.path().join("corrupt.db");
     std::fs::write(&path, vec![0x5A; 8192]).unwrap();
     let error = SqliteStore::open(&path).err().expect("garbage is refused");
-    assert_eq!(error, StoreError::Corrupt { path: path.clone() });
+    assert_eq!(error, StoreError::corrupt(&path));
     assert_eq!(error.to_string(), format!("database {} is corrupt or not a Mastery database", path.display()));
 }
 
@@ -73,7 +73,7 @@ fn a_corrupt_file_is_a_clear_error_naming_the_path() {
 fn a_missing_folder_is_a_clear_error_naming_the_path() {
     let path = std::path::Path::new("/nonexistent-mastery-folder/x/y.db");
     let error = SqliteStore::open(path).err().expect("cannot create a file in a missing folder");
-    assert!(matches!(error, StoreError::Open { .. }), "{error:?}");
+    assert_eq!(error.kind, mastery_persistence::StoreErrorKind::Unavailable, "{error:?}");
     assert!(error.to_string().contains("/nonexistent-mastery-folder/x/y.db"), "{error}");
 }
 

@@ -77,7 +77,7 @@ for_each_store! {
 
     a_failing_function_rolls_the_save_back => |store: Arc<dyn ResponseStore>| async move {
         let failed = store.record_response_with(record("a@example.com", "3"), || Err::<(), _>("boom".to_string())).await;
-        assert_eq!(failed.unwrap_err(), StoreError::Rejected("boom".into()));
+        assert_eq!(failed.unwrap_err(), StoreError::rejected("boom"));
         assert!(store.responses("Math").await.unwrap().is_empty());
         // The store keeps working after a rejected save.
         store.record(record("a@example.com", "3")).await.unwrap();

@@ -185,7 +185,7 @@ async fn t14_a_function_runs_in_the_saving_transaction_and_returns_its_value() {
 async fn t15_a_failure_in_that_function_rolls_the_save_back() {
     for_both_stores(async |store| {
         let failed = store.record_response_with(record(EMAIL), || Err::<(), _>("no".to_string())).await;
-        assert_eq!(failed, Err(StoreError::Rejected("no".into())));
+        assert_eq!(failed, Err(StoreError::rejected("no")));
         assert!(store.responses("Math").await.unwrap().is_empty());
     })
     .await;

@@ -1,0 +1,160 @@
+//! The SQLite store: one writer thread with group commit, readers on threads of their own.
+//!
+//! `writer` holds the writer thread and the claim that lets a caller withdraw a response; `reads`
+//! the read-only connections and the decoding of rows; `schema` the migrations and the format of
+//! the stored values.
+
+mod reads;
+mod schema;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::mpsc;
+
+use self::reads::{open_reader, read_report, read_responses, read_responses_per_email};
+use self::writer::{WriteRequest, open_writer, run_writer};
+use crate::record::{LearnerReport, ResponseRecord};
+use crate::{InTransaction, Pending, ResponseStore, StoreError, Withdrawal};
+
+pub use self::schema::{SCHEMA_VERSION, create_schema_version};
+
+/// What an acknowledged response survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit reaches the disk before it is acknowledged, so an
+    /// acknowledged response survives the process being killed *and* the machine losing power.
+    #[default]
+    PowerLoss,
+    /// `synchronous=NORMAL`: an acknowledged response survives the process being killed, but the
+    /// last commits may be lost if the machine loses power.
+    ProcessCrash,
+}
+
+/// How a [`SqliteStore`] is opened.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// What an acknowledgement promises.
+    pub durability: Durability,
+    /// The most responses committed in one transaction. 1 gives one transaction per response (the
+    /// book's way), kept for comparison.
+    pub max_batch: usize,
+    /// Responses that may wait for the writer before callers are made to wait (back pressure).
+    pub queue: usize,
+    /// A cap on the database's size in bytes: a write that would pass it fails as on a full disk.
+    /// `None` leaves the size to the disk.
+    pub max_size: Option<u64>,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { durability: Durability::default(), max_batch: 4_096, queue: 16_384, max_size: None }
+    }
+}
+
+/// The embedded default store: a SQLite file in WAL mode.
+///
+/// Writes go through one writer thread that commits every response waiting at that moment in one
+/// transaction (group commit); a response is acknowledged only after its transaction commits.
+/// Reads open their own connection on a thread of their own, so neither ever blocks an async
+/// runtime's workers.
+pub struct SqliteStore {
+    path: PathBuf,
+    /// `None` for a store opened for reading only.
+    requests: Option<mpsc::Sender<WriteRequest>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` with the default options, and brings
+    /// its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens with explicit options.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let connection = open_writer(&path, &options)?;
+        let (sender, receiver) = mpsc::channel(options.queue.max(1));
+        let writer_path = path.clone();
+        let max_batch = options.max_batch.max(1);
+        let writer = std::thread::Builder::new()
+            .name("mastery-sqlite-writer".into())
+            .spawn(move || run_writer(connection, &writer_path, receiver, max_batch))
+            .map_err(|error| StoreError::cannot_open(&path, error))?;
+        Ok(SqliteStore { path, requests: Some(sender), writer: Mutex::new(Some(writer)) })
+    }
+
+    /// Opens an existing database for reading only: no writer, no migration, and nothing created
+    /// beside the file, so reports work on a read-only file. Recording through it fails with
+    /// [`StoreError::opened_for_reading`].
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(StoreError::missing(&path));
+        }
+        let connection = open_reader(&path)?;
+        let sqlite = |e| StoreError::from_sqlite(&path, e);
+        let found: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(sqlite)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::newer_schema(&path, found, SCHEMA_VERSION));
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::older_schema(&path, found, SCHEMA_VERSION));
+        }
+        Ok(SqliteStore { path, requests: None, writer: Mutex::new(None) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the file at `path`, without changing it (0 for a new file).
+    pub fn schema_version(path: impl AsRef<Path>) -> Result<i64, StoreError> {
+        let path = path.as_ref();
+        let connection = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
+        connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| StoreError::from_sqlite(path, e))
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Lets the writer commit what it holds and joins it: nothing acknowledged is left behind.
+    fn drop(&mut self) {
+        self.requests.take();
+        let writer = self.writer.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl ResponseStore for SqliteStore {
+    fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()> {
+        self.submit(record, in_transaction, None)
+    }
+
+    fn record_withdrawable(&self, record: ResponseRecord, withdrawal: Withdrawal) -> Pending<()> {
+        self.submit(record, None, Some(withdrawal))
+    }
+
+    fn responses(&self, quiz_title: &str) -> Pending<Vec<ResponseRecord>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_responses(connection, path, &title))
+    }
+
+    fn responses_per_email(&self, quiz_title: &str) -> Pending<BTreeMap<String, u64>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_responses_per_email(connection, path, &title))
+    }
+
+    fn report(&self, quiz_title: &str) -> Pending<Vec<LearnerReport>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_report(connection, path, &title))
+    }
+}

@@ -1,0 +1,101 @@
+//! What the file holds: the schema, its migrations, and the format of the substitutions column.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+use crate::record::SubstitutionValue;
+
+/// The schema, one migration per version: version N is reached by running the first N entries.
+/// Never edit a released entry; add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: every field of a response.
+    "CREATE TABLE responses (
+        id INTEGER PRIMARY KEY,
+        quiz_title TEXT NOT NULL,
+        template TEXT NOT NULL,
+        asked TEXT NOT NULL,
+        substitutions TEXT NOT NULL,
+        email TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect', 'invalid')),
+        reason TEXT,
+        answered_at_ms INTEGER NOT NULL
+    );",
+    // 2: the quiz's mastery, so reports can tell who mastered what (rows from version 1 take the
+    // default of 3), and the index reports read by. Only the append-ordered quiz title is indexed:
+    // a random-key index such as (quiz_title, email) would dirty many pages per group commit.
+    "ALTER TABLE responses ADD COLUMN mastery INTEGER NOT NULL DEFAULT 3 CHECK (mastery >= 1);
+     CREATE INDEX responses_by_quiz ON responses (quiz_title);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema to [`SCHEMA_VERSION`] in one transaction; refuses a newer file.
+pub(super) fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    connection.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+    let result = (|| {
+        let found: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(sqlite)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::newer_schema(path, found, SCHEMA_VERSION));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+            connection.execute_batch(migration).map_err(sqlite)?;
+            connection.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(sqlite)?;
+        }
+        Ok(())
+    })();
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = connection.execute_batch(end).map_err(sqlite);
+    result.and(ended)
+}
+
+/// Applies only the first `version` migrations: lets tests build files of older versions.
+#[doc(hidden)]
+pub fn create_schema_version(path: &Path, version: usize) -> Result<(), StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let connection = Connection::open(path).map_err(sqlite)?;
+    for (index, migration) in MIGRATIONS.iter().take(version).enumerate() {
+        connection.execute_batch(migration).map_err(sqlite)?;
+        connection.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(sqlite)?;
+    }
+    Ok(())
+}
+
+/// The substitutions column: a JSON object from each name to an integer or a string. Rows already
+/// written keep this format: a change to it must still read them, or migrate them.
+pub(super) fn substitutions_to_json(substitutions: &[(String, SubstitutionValue)]) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = substitutions
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                SubstitutionValue::Integer(n) => serde_json::Value::from(*n),
+                SubstitutionValue::Text(text) => serde_json::Value::from(text.as_str()),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+/// Reads the substitutions column back; the error says what in it was not as written.
+pub(super) fn substitutions_from_json(text: &str) -> Result<Vec<(String, SubstitutionValue)>, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let object = value.as_object().ok_or("substitutions are not a JSON object")?;
+    object
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                serde_json::Value::Number(n) => {
+                    SubstitutionValue::Integer(n.as_i64().ok_or("a number is not an integer")?)
+                }
+                serde_json::Value::String(s) => SubstitutionValue::Text(s.clone()),
+                other => return Err(format!("unexpected substitution value {other}")),
+            };
+            Ok((name.clone(), value))
+        })
+        .collect()
+}

@@ -1,0 +1,244 @@
+//! The writer: one thread that owns the writing connection and commits every response waiting at
+//! that moment in one transaction (group commit), and the protocol by which a caller may withdraw
+//! a response the writer has not yet claimed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use mastery_core::Verdict;
+use rusqlite::{Connection, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::schema::{migrate, substitutions_to_json};
+use super::{Durability, SqliteOptions, SqliteStore};
+use crate::record::ResponseRecord;
+use crate::{InTransaction, Pending, StoreError, StoreErrorKind, Withdrawal};
+
+const INSERT: &str = "INSERT INTO responses
+    (quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// One response on its way to the writer, with the means to answer its caller.
+pub(super) struct WriteRequest {
+    record: ResponseRecord,
+    in_transaction: Option<InTransaction>,
+    claim: Arc<Claim>,
+    acknowledge: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Who decides a request's fate: the writer claims it once it holds the write lock and is about
+/// to write it; a caller who gives up withdraws it. Exactly one of the two wins, so a withdrawn
+/// request is never written and a claimed one is always answered with its commit's outcome.
+#[derive(Default)]
+struct Claim(AtomicU8);
+
+impl Claim {
+    const PENDING: u8 = 0;
+    const CLAIMED: u8 = 1;
+    const WITHDRAWN: u8 = 2;
+
+    fn settle(&self, to: u8) -> bool {
+        self.0.compare_exchange(Self::PENDING, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// The writer's side: true when the request is now the writer's to store.
+    fn claim(&self) -> bool {
+        self.settle(Self::CLAIMED)
+    }
+
+    /// The caller's side: true when the request will never be stored.
+    fn withdraw(&self) -> bool {
+        self.settle(Self::WITHDRAWN)
+    }
+}
+
+impl SqliteStore {
+    /// Hands a request to the writer and waits for its definitive outcome.
+    pub(super) fn submit(
+        &self,
+        record: ResponseRecord,
+        in_transaction: Option<InTransaction>,
+        withdrawal: Option<Withdrawal>,
+    ) -> Pending<()> {
+        let requests = self.requests.clone().ok_or_else(|| StoreError::opened_for_reading(&self.path));
+        Box::pin(async move {
+            let requests = requests?;
+            let claim = Arc::new(Claim::default());
+            let (acknowledge, mut acknowledged) = oneshot::channel();
+            let request = WriteRequest { record, in_transaction, claim: Arc::clone(&claim), acknowledge };
+            let outcome = |acknowledged: Result<Result<(), StoreError>, _>| {
+                acknowledged.unwrap_or_else(|_| Err(StoreError::closed()))
+            };
+            let Some(mut withdrawal) = withdrawal else {
+                requests.send(request).await.map_err(|_| StoreError::closed())?;
+                return outcome(acknowledged.await);
+            };
+            // Withdrawn while waiting for room in the queue: the request never reached the writer.
+            tokio::select! {
+                biased;
+                sent = requests.send(request) => sent.map_err(|_| StoreError::closed())?,
+                () = &mut withdrawal => return Err(StoreError::withdrawn()),
+            }
+            tokio::select! {
+                biased;
+                acknowledged = &mut acknowledged => outcome(acknowledged),
+                () = withdrawal => match claim.withdraw() {
+                    true => Err(StoreError::withdrawn()),
+                    // The writer got there first: its commit decides, and it is under way.
+                    false => outcome(acknowledged.await),
+                },
+            }
+        })
+    }
+}
+
+/// Opens the writing connection: WAL, the durability asked for, the schema up to date, and the
+/// size cap if there is one.
+pub(super) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let connection = Connection::open(path).map_err(sqlite)?;
+    connection.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+    let synchronous = match options.durability {
+        Durability::PowerLoss => "FULL",
+        Durability::ProcessCrash => "NORMAL",
+    };
+    // Reading the journal mode back also proves the file is a database at all.
+    let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(sqlite)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // SQLite answers with the mode it kept when it cannot switch (a database in memory, a VFS
+        // without the shared memory WAL needs): opening it again would keep it too.
+        return Err(StoreError::other(StoreErrorKind::Refused, path, format!("cannot use WAL (mode {mode})")));
+    }
+    connection.execute_batch(&format!("PRAGMA synchronous = {synchronous};")).map_err(sqlite)?;
+    migrate(&connection, path)?;
+    if let Some(max_size) = options.max_size {
+        let page_size: i64 = connection.query_row("PRAGMA page_size", [], |row| row.get(0)).map_err(sqlite)?;
+        let pages = max_size.div_ceil(page_size.max(1) as u64).max(1);
+        connection.execute_batch(&format!("PRAGMA max_page_count = {pages}")).map_err(sqlite)?;
+    }
+    Ok(connection)
+}
+
+/// The writer thread's loop: runs until every sender is gone, so a store's drop lets it commit
+/// what it holds before it stops.
+pub(super) fn run_writer(
+    connection: Connection,
+    path: &Path,
+    mut requests: mpsc::Receiver<WriteRequest>,
+    max_batch: usize,
+) {
+    let mut batch = Vec::with_capacity(max_batch.min(4_096));
+    while let Some(first) = requests.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match requests.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&connection, path, &mut batch);
+    }
+}
+
+/// Writes every request of the batch in one transaction and acknowledges each one after the
+/// commit. A request whose in-transaction function fails is rolled back alone (a savepoint).
+fn commit_batch(connection: &Connection, path: &Path, batch: &mut Vec<WriteRequest>) {
+    // The wait for the write lock (another process may hold it) happens here, before any request
+    // is claimed, so that callers can still withdraw while it lasts.
+    let outcomes = match connection.execute_batch("BEGIN IMMEDIATE") {
+        Ok(()) => write_and_commit(connection, path, batch),
+        Err(error) => vec![Err(StoreError::from_sqlite(path, error)); batch.len()],
+    };
+    for (request, outcome) in batch.drain(..).zip(outcomes) {
+        // A caller that stopped waiting is no reason to stop the writer.
+        let _ = request.acknowledge.send(outcome);
+    }
+}
+
+/// Claims and writes each request inside the open transaction, then commits.
+fn write_and_commit(connection: &Connection, path: &Path, batch: &mut [WriteRequest]) -> Vec<Result<(), StoreError>> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for request in batch.iter_mut() {
+        if !request.claim.claim() {
+            outcomes.push(Err(StoreError::withdrawn()));
+            continue;
+        }
+        match write_request(connection, path, request) {
+            Err(WriteFailure::Rejected(reason)) => outcomes.push(Err(StoreError::rejected(reason))),
+            Err(WriteFailure::Store(error)) => return abandon_batch(connection, batch, error),
+            Ok(()) => outcomes.push(Ok(())),
+        }
+    }
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => outcomes,
+        Err(error) => abandon_batch(connection, batch, StoreError::from_sqlite(path, error)),
+    }
+}
+
+/// Fails the whole batch after a write or the commit failed.
+///
+/// SQLite may already have rolled the transaction back by itself (a full disk, an I/O error).
+/// Writing on would then commit each later insert on its own while its caller is told the batch
+/// failed, so the batch stops at the first failure, is rolled back explicitly if SQLite has not,
+/// and every request in it fails. They are not retried one by one: an in-transaction function has
+/// already run once and cannot run again, and the usual causes (disk full, I/O) fail a retry too.
+fn abandon_batch(connection: &Connection, batch: &[WriteRequest], error: StoreError) -> Vec<Result<(), StoreError>> {
+    if !connection.is_autocommit() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    let withdrawn = |request: &WriteRequest| request.claim.0.load(Ordering::Acquire) == Claim::WITHDRAWN;
+    batch.iter().map(|request| Err(if withdrawn(request) { StoreError::withdrawn() } else { error.clone() })).collect()
+}
+
+/// How writing one request failed: alone, or taking its batch down with it.
+enum WriteFailure {
+    /// Its in-transaction function failed (or panicked); its savepoint undid its insert alone.
+    Rejected(String),
+    /// SQLite failed: the batch cannot go on.
+    Store(StoreError),
+}
+
+fn write_request(connection: &Connection, path: &Path, request: &mut WriteRequest) -> Result<(), WriteFailure> {
+    let sqlite = |e| WriteFailure::Store(StoreError::from_sqlite(path, e));
+    let Some(function) = request.in_transaction.take() else {
+        return insert(connection, path, &request.record).map_err(WriteFailure::Store);
+    };
+    connection.execute_batch("SAVEPOINT response").map_err(sqlite)?;
+    let outcome = insert(connection, path, &request.record).map_err(WriteFailure::Store).and_then(|()| {
+        match catch_unwind(AssertUnwindSafe(function)) {
+            Ok(result) => result.map_err(WriteFailure::Rejected),
+            Err(_) => Err(WriteFailure::Rejected("the function run in the transaction panicked".into())),
+        }
+    });
+    if outcome.is_err() {
+        connection.execute_batch("ROLLBACK TO response").map_err(sqlite)?;
+    }
+    connection.execute_batch("RELEASE response").map_err(sqlite)?;
+    outcome
+}
+
+fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Result<(), StoreError> {
+    let reason = match &record.verdict {
+        Verdict::Invalid(reason) => Some(reason.as_str()),
+        _ => None,
+    };
+    let mut statement = connection.prepare_cached(INSERT).map_err(|e| StoreError::from_sqlite(path, e))?;
+    statement
+        .execute(params![
+            record.quiz_title,
+            record.template,
+            record.asked,
+            substitutions_to_json(&record.substitutions),
+            record.email,
+            record.answer,
+            record.verdict.kind(),
+            reason,
+            record.answered_at_ms as i64,
+            record.mastery,
+        ])
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    Ok(())
+}
