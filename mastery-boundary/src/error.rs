@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use mastery_core::QuizError;
 
+use crate::port::RecordError;
 use crate::problem::Problems;
 
 /// Why a `Mastery` call failed. Every variant is an answer to the caller; none is a crash.
@@ -52,7 +53,7 @@ pub enum MasteryError {
     Quiz(QuizError),
     /// The persistence port failed; the answer was not applied and the quiz did not move.
     #[error("the answer was not recorded, so it was not applied: {0}")]
-    NotRecorded(String),
+    NotRecorded(RecordError),
     /// The port neither stored nor refused the answer in time: it may have been stored. The
     /// session has ended, so that it never goes on from a state the store may not share.
     #[error(

@@ -68,7 +68,9 @@ pub use error::MasteryError;
 pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
 pub use manager::QuizManager;
 pub use mastery::{Mastery, MasteryConfig, validate_email};
-pub use port::{Clock, FnPort, NoPersistence, RecordFuture, ResponsePort, SystemClock, Withdrawal};
+pub use port::{
+    Clock, FnPort, NoPersistence, RecordError, RecordErrorKind, RecordFuture, ResponsePort, SystemClock, Withdrawal,
+};
 pub use problem::{Problem, Problems};
 pub use proctor::{Notify, Proctor, ProctorEvent};
 pub use quiz_file::{

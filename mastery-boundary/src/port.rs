@@ -9,8 +9,58 @@ use std::time::SystemTime;
 
 use mastery_core::{Response, Timestamp};
 
-/// What recording a response returns: resolves once the response is durable, or with a reason.
-pub type RecordFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// What recording a response returns: resolves once the response is durable, or with why not.
+pub type RecordFuture = Pin<Box<dyn Future<Output = Result<(), RecordError>> + Send>>;
+
+/// Why a port did not store a response. The kind tells a caller what to do about it; the reason
+/// says what happened, for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct RecordError {
+    /// What a caller can do about it.
+    pub kind: RecordErrorKind,
+    /// What happened.
+    pub reason: String,
+}
+
+/// What a caller can do about a response that was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordErrorKind {
+    /// The store could not take it now (down, busy, full, too slow): the same answer may be given
+    /// again later.
+    Unavailable,
+    /// Another writer got there first: rebuild from the store, then answer again.
+    Conflict,
+    /// The store refused this response for good: giving it again will not help.
+    Refused,
+}
+
+impl RecordError {
+    /// A store that could not take the response now.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        RecordError { kind: RecordErrorKind::Unavailable, reason: reason.into() }
+    }
+
+    /// A store that refused the response for good.
+    pub fn refused(reason: impl Into<String>) -> Self {
+        RecordError { kind: RecordErrorKind::Refused, reason: reason.into() }
+    }
+}
+
+/// A bare reason, as a port written as a function gives one, says nothing of the kind: it is
+/// taken as a store that could not take the response now, the common case and the safe one to
+/// retry (an answer refused is never stored, so a retry cannot count it twice).
+impl From<String> for RecordError {
+    fn from(reason: String) -> Self {
+        RecordError::unavailable(reason)
+    }
+}
+
+impl From<&str> for RecordError {
+    fn from(reason: &str) -> Self {
+        RecordError::unavailable(reason)
+    }
+}
 
 /// Completes when a session gives up waiting for a record: its time ran out.
 pub type Withdrawal = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -65,7 +115,7 @@ pub struct FnPort<F>(pub F);
 impl<F, Fut> ResponsePort for FnPort<F>
 where
     F: Fn(&Response) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), RecordError>> + Send + 'static,
 {
     fn record(&self, response: &Response) -> RecordFuture {
         Box::pin((self.0)(response))

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
-use crate::port::{Clock, ResponsePort, Withdrawal};
+use crate::port::{Clock, RecordError, ResponsePort, Withdrawal};
 use crate::registry::{Entry, Registry};
 use crate::view::{Progress, QuestionView};
 
@@ -348,10 +348,10 @@ impl SessionWorker {
                     return match final_word {
                         Ok(Ok(())) => Ok(()),
                         Ok(Err(_)) if Some(limit) == caller_left => Err(self.timed_out()),
-                        Ok(Err(_)) => Err(MasteryError::NotRecorded(format!(
+                        Ok(Err(_)) => Err(MasteryError::NotRecorded(RecordError::unavailable(format!(
                             "the store did not answer within {:?}",
                             self.config.port_timeout
-                        ))),
+                        )))),
                         Err(_) => Err(MasteryError::RecordUnknown {
                             title: self.session.quiz().title().to_string(),
                             email: self.email.to_string(),

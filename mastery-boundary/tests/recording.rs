@@ -49,7 +49,7 @@ impl ResponsePort for SlowPort {
             // The final word comes a little after the withdrawal, as a commit in flight would.
             tokio::time::sleep(Duration::from_millis(20)).await;
             match on_withdrawal {
-                OnWithdrawal::Drop => Err("withdrawn".to_string()),
+                OnWithdrawal::Drop => Err("withdrawn".into()),
                 OnWithdrawal::StoreAnyway => {
                     stored.lock().unwrap().push(answer);
                     Ok(())
@@ -116,7 +116,7 @@ async fn when_the_callers_deadline_runs_out_first_the_record_is_withdrawn_too() 
 
 #[tokio::test(start_paused = true)]
 async fn a_port_that_stays_silent_after_a_withdrawal_ends_the_session_rather_than_guess() {
-    let silent = FnPort(|_: &Response| std::future::pending::<Result<(), String>>());
+    let silent = FnPort(|_: &Response| std::future::pending::<Result<(), mastery_boundary::RecordError>>());
     let mastery = Mastery::start(config(silent));
     let sum = math_session(&mastery).await;
     let error = mastery.answer_question("Math", EMAIL, &sum.to_string()).await.unwrap_err();

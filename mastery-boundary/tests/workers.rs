@@ -27,7 +27,7 @@ impl MemoryPort {
         let port = self.clone();
         MasteryConfig::with_port(Arc::new(FnPort(move |response: &Response| {
             let outcome = if port.failing.load(Ordering::SeqCst) {
-                Err("the store is down".to_string())
+                Err("the store is down".into())
             } else {
                 port.responses.lock().unwrap().push(response.clone());
                 Ok(())

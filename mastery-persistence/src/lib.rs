@@ -29,6 +29,8 @@
 //! # }).unwrap();
 //! ```
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod error;
 mod memory;
 mod record;
