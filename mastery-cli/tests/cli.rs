@@ -1,112 +1,13 @@
 //! The `mastery` binary as scripts and people use it: every subcommand, event, format and exit
 //! status of the command-line contract.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use common::{Home, solve, testdata};
 use serde_json::Value;
-
-/// A temporary home for one test: its own database.
-struct Home {
-    folder: tempfile::TempDir,
-}
-
-impl Home {
-    fn new() -> Home {
-        Home { folder: tempfile::tempdir().unwrap() }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.folder.path().join("data").join("mastery.db")
-    }
-
-    fn mastery(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(assert_cmd::cargo::cargo_bin!("mastery"));
-        command.args(args).env("MASTERY_DB", self.db()).env_remove("MASTERY_LOG");
-        command
-    }
-
-    /// Runs with `input` on stdin; returns (status, stdout, stderr).
-    fn run(&self, args: &[&str], input: &str) -> (i32, String, String) {
-        let mut child =
-            self.mastery(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        let output = child.wait_with_output().unwrap();
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stdout).into(),
-            String::from_utf8_lossy(&output.stderr).into(),
-        )
-    }
-
-    /// Starts `mastery run` with `args` on a real pseudo-terminal (script(1)); its stdin feeds the
-    /// terminal's keyboard and its stdout is what the screen shows.
-    fn terminal(&self, args: &str) -> (Child, ChildStdin, ChildStdout) {
-        let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
-        let inner = format!("{binary} run {args} --db {}", self.db().display());
-        let mut child = Command::new("script")
-            .args(["-qec", &inner, "/dev/null"])
-            .env("TERM", "xterm")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("script(1) from util-linux is available");
-        let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
-        (child, stdin, stdout)
-    }
-
-    /// Starts `mastery run --json` to be driven one event at a time.
-    fn drive(&self, args: &[&str]) -> Driver {
-        let mut full = vec!["run", "--json"];
-        full.extend_from_slice(args);
-        let mut child =
-            self.mastery(&full).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Driver { child, stdin: Some(stdin), stdout }
-    }
-}
-
-fn testdata(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mastery-boundary/testdata").join(name).display().to_string()
-}
-
-struct Driver {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Driver {
-    fn event(&mut self) -> Value {
-        let mut line = String::new();
-        assert!(self.stdout.read_line(&mut line).unwrap() > 0, "the run ended early");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"))
-    }
-
-    fn answer(&mut self, answer: &str) {
-        writeln!(self.stdin.as_mut().unwrap(), "{answer}").unwrap();
-    }
-
-    fn close_input(&mut self) -> i32 {
-        self.stdin.take();
-        self.child.wait().unwrap().code().unwrap_or(-1)
-    }
-}
-
-/// The right answer to a demo question such as `7 × 8`.
-fn solve(asked: &str) -> i64 {
-    let parts: Vec<&str> = asked.split(' ').collect();
-    let (left, right): (i64, i64) = (parts[0].parse().unwrap(), parts[2].parse().unwrap());
-    match parts[1] {
-        "+" => left + right,
-        "-" => left - right,
-        "×" => left * right,
-        other => panic!("unknown operator {other}"),
-    }
-}
 
 #[test]
 fn the_demo_quiz_runs_to_the_end_with_every_event_in_order() {

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -56,6 +56,23 @@ impl Home {
     /// Runs with `input` on stdin; returns (status, stdout, stderr).
     pub fn run(&self, args: &[&str], input: &str) -> (i32, String, String) {
         Self::output(self.mastery(args), input)
+    }
+
+    /// Starts `mastery run` with `args` on a real pseudo-terminal (script(1)); its stdin feeds the
+    /// terminal's keyboard and its stdout is what the screen shows.
+    pub fn terminal(&self, args: &str) -> (Child, ChildStdin, ChildStdout) {
+        let binary = assert_cmd::cargo::cargo_bin!("mastery").display().to_string();
+        let inner = format!("{binary} run {args} --db {}", self.db().display());
+        let mut child = Command::new("script")
+            .args(["-qec", &inner, "/dev/null"])
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux is available");
+        let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+        (child, stdin, stdout)
     }
 
     /// Starts `mastery run --json` to be driven one event at a time.
