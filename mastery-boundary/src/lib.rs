@@ -66,13 +66,12 @@ mod view;
 pub use check::{TemplateSummary, self_test};
 pub use error::MasteryError;
 pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
-pub use manager::QuizManager;
 pub use mastery::{Mastery, MasteryConfig, validate_email};
 pub use port::{
     Clock, FnPort, NoPersistence, RecordError, RecordErrorKind, RecordFuture, ResponsePort, SystemClock, Withdrawal,
 };
 pub use problem::{Problem, Problems};
-pub use proctor::{Notify, Proctor, ProctorEvent};
+pub use proctor::{Notify, ProctorEvent};
 pub use quiz_file::{
     CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, load_quiz_file, parse_quiz_text,
 };

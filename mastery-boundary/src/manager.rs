@@ -22,12 +22,11 @@ pub(crate) enum ManagerCall {
     Install(Box<Quiz>, oneshot::Sender<()>),
     AddTemplate(String, Arc<Template>, oneshot::Sender<Result<(), MasteryError>>),
     Remove(String, oneshot::Sender<bool>),
-    Titles(oneshot::Sender<Vec<String>>),
 }
 
 /// A handle to the quiz manager; cheap to clone.
 #[derive(Clone)]
-pub struct QuizManager {
+pub(crate) struct QuizManager {
     mailbox: mpsc::Sender<ManagerCall>,
     timeout: Option<Duration>,
     quizzes: Quizzes,
@@ -60,17 +59,17 @@ impl QuizManager {
     }
 
     /// Adds a quiz, replacing any quiz with the same title (the book's `build_quiz`).
-    pub async fn build_quiz(&self, quiz: Quiz) -> Result<(), MasteryError> {
+    pub(crate) async fn build_quiz(&self, quiz: Quiz) -> Result<(), MasteryError> {
         self.call(|reply| ManagerCall::Install(Box::new(quiz), reply)).await
     }
 
     /// Adds a template to the quiz titled `title`.
-    pub async fn add_template(&self, title: &str, template: Arc<Template>) -> Result<(), MasteryError> {
+    pub(crate) async fn add_template(&self, title: &str, template: Arc<Template>) -> Result<(), MasteryError> {
         self.call(|reply| ManagerCall::AddTemplate(title.to_string(), template, reply)).await?
     }
 
     /// A copy of the quiz titled `title`.
-    pub async fn lookup_quiz_by_title(&self, title: &str) -> Result<Option<Quiz>, MasteryError> {
+    pub(crate) async fn lookup_quiz_by_title(&self, title: &str) -> Result<Option<Quiz>, MasteryError> {
         if self.mailbox.is_closed() {
             return Err(MasteryError::ShutDown);
         }
@@ -79,13 +78,8 @@ impl QuizManager {
     }
 
     /// Removes the quiz titled `title`; `true` if there was one.
-    pub async fn remove_quiz(&self, title: &str) -> Result<bool, MasteryError> {
+    pub(crate) async fn remove_quiz(&self, title: &str) -> Result<bool, MasteryError> {
         self.call(|reply| ManagerCall::Remove(title.to_string(), reply)).await
-    }
-
-    /// Every title, sorted.
-    pub async fn titles(&self) -> Result<Vec<String>, MasteryError> {
-        self.call(ManagerCall::Titles).await
     }
 }
 
@@ -114,12 +108,6 @@ pub(crate) async fn run_manager(inbox: ManagerInbox, quizzes: Quizzes, cancel: C
             }
             ManagerCall::Remove(title, reply) => {
                 let _ = reply.send(write().remove(&title).is_some());
-            }
-            ManagerCall::Titles(reply) => {
-                let mut titles: Vec<String> =
-                    quizzes.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
-                titles.sort_unstable();
-                let _ = reply.send(titles);
             }
         }
     }

@@ -53,7 +53,7 @@ pub(crate) type ProctorInbox = Arc<Mutex<mpsc::Receiver<ProctorCall>>>;
 
 /// A handle to the Proctor; cheap to clone.
 #[derive(Clone)]
-pub struct Proctor {
+pub(crate) struct Proctor {
     mailbox: mpsc::Sender<ProctorCall>,
     timeout: Option<Duration>,
 }
@@ -66,7 +66,7 @@ impl Proctor {
 
     /// Schedules `quiz` to open at `start_at` and close at `end_at` (an end before the start is
     /// clamped to the start). A quiz whose start is due is open when this returns.
-    pub async fn schedule(
+    pub(crate) async fn schedule(
         &self,
         quiz: Quiz,
         start_at: Instant,
