@@ -21,7 +21,7 @@ mod text;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// How a run ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +129,28 @@ enum Command {
     },
 }
 
+/// The environment variables the command reads, and where the database is on this machine.
+fn environment_help() -> String {
+    let database = match mastery_app::database_location(None) {
+        Ok(location) => location.to_string(),
+        Err(error) => format!("none found ({error})"),
+    };
+    format!(
+        "Environment:\n  MASTERY_DB   the database, unless --db is given (here: {database})\n  \
+         MASTERY_LOG  log filter for stderr, e.g. MASTERY_LOG=debug\n  \
+         NO_COLOR     set to anything to turn colour off\n\n\
+         Examples:\n  mastery run\n  mastery check quiz.toml\n  mastery report Arithmetic --format csv"
+    )
+}
+
 /// Runs the command line and returns the exit status.
 fn main() -> ExitCode {
     // Clap exits 2 on a usage error and 0 for --help and --version, as the contract asks.
-    let cli = match Cli::try_parse_from(std::env::args_os()) {
+    let parsed = Cli::command()
+        .after_help(environment_help())
+        .try_get_matches_from(std::env::args_os())
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();

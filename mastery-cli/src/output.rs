@@ -161,10 +161,38 @@ impl Output {
             return Ok(());
         }
         self.line(&format!(
-            "{} answers, {} correct; {}/{} templates mastered.",
-            self.answers, self.correct, self.mastered, self.templates
+            "{}, {} correct; {}/{} {} mastered.",
+            counted(self.answers, "answer"),
+            self.correct,
+            self.mastered,
+            self.templates,
+            plural(self.templates, "template")
         ))
     }
+
+    /// Before the first question, on a terminal: what the quiz is, the rule, and how to stop.
+    pub fn banner(&self, title: &str) -> io::Result<()> {
+        if !self.interactive {
+            return Ok(());
+        }
+        let rule = match self.mastery {
+            1 => "answer each one right once to master it".to_string(),
+            n => format!("answer each one right {n} times in a row to master it"),
+        };
+        self.line(&self.paint(BOLD, &printable(title)))?;
+        self.line(&format!("{}; {rule}.", counted(self.templates, "template")))?;
+        self.line(&self.paint(DIM, "Ctrl-D or Ctrl-C stops; every answer is saved as you give it."))?;
+        self.line("")
+    }
+}
+
+/// `1 answer`, `2 answers`.
+fn counted(count: usize, noun: &str) -> String {
+    format!("{count} {}", plural(count, noun))
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { noun.to_string() } else { format!("{noun}s") }
 }
 
 /// `4:05` or `1:02:03`.

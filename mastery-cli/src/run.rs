@@ -138,6 +138,7 @@ impl<'a> Run<'a> {
             self.output.finished(&self.title).map_err(write_failure)?;
             return Ok(Outcome::Finished);
         };
+        self.output.banner(&self.title).map_err(write_failure)?;
         self.ask(&question)?;
         // One listener for the whole run, so that a Ctrl-C pressed while an answer is being
         // stored is not lost between two turns of the loop.

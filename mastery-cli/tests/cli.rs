@@ -416,14 +416,20 @@ fn an_interactive_terminal_run_prompts_and_shows_the_verdict() {
     let (mut child, mut stdin, mut stdout) = home.terminal("--seed 7");
     // The question comes with its instructions and a prompt.
     let seen = read_until(&mut stdout, "›");
-    assert!(seen.contains("Work out the"), "{seen:?}");
+    // A banner first: the quiz, its size and rule, and how to stop.
+    let banner =
+        ["Arithmetic", "3 templates; answer each one right 2 times in a row to master it.", "Ctrl-D or Ctrl-C stops"];
+    let at: Vec<usize> =
+        banner.iter().map(|line| seen.find(line).unwrap_or_else(|| panic!("{line:?} in {seen:?}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]) && at[2] < seen.find("Work out the").unwrap(), "{seen:?}");
     stdin.write_all(b"-1000\n").unwrap();
     let verdict = read_until(&mut stdout, "streak");
     assert!(verdict.contains("\x1b[31m✗ incorrect"), "a red verdict on a terminal: {verdict:?}");
     // Ctrl-D ends the run cleanly, once the terminal has taken the answer.
     stdin.write_all(b"\x04").unwrap();
-    let rest = read_until(&mut stdout, "saved");
+    let rest = read_until(&mut stdout, "mastered.");
     assert!(rest.contains("Stopped; every answer so far is saved"), "{rest:?}");
+    assert!(rest.contains("1 answer, 0 correct; 0/3 templates mastered."), "one answer, in the singular: {rest:?}");
     drop(stdin);
     child.wait().unwrap();
     let (_, json, _) = home.run(&["report", "Arithmetic", "--format", "json"], "");

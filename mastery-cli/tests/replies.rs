@@ -164,3 +164,14 @@ fn check_piped_on_to_the_terminal_shows_each_problem_once() {
     assert_eq!(distinct.len(), problems.len(), "a problem shown twice:\n{screen}");
     assert!(screen.contains(&format!("mastery: {file}: {} problems", problems.len())), "{screen}");
 }
+
+#[test]
+fn help_names_the_environment_and_where_the_database_is() {
+    let home = Home::new();
+    let (status, help, _) = home.run(&["--help"], "");
+    assert_eq!(status, 0);
+    for variable in ["MASTERY_DB", "MASTERY_LOG", "NO_COLOR"] {
+        assert!(help.contains(variable), "{variable} in {help}");
+    }
+    assert!(help.contains(&format!("(here: {})", home.db().display())), "{help}");
+}
