@@ -63,7 +63,7 @@ mod supervisor;
 mod validate;
 mod view;
 
-pub use check::{TemplateSummary, self_test};
+pub use check::{Sample, TemplateSummary, samples, self_test};
 pub use error::MasteryError;
 pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
 pub use mastery::{Mastery, MasteryConfig, validate_email};

@@ -2,15 +2,16 @@
 
 use std::path::Path;
 
-use mastery_boundary::{FileProblems, Validator, check_quiz_file};
+use mastery_boundary::{FileProblems, Validator, check_quiz_file, samples};
 
 use crate::Failure;
 
 /// Draws per template in the self-test.
 pub const DRAWS: usize = 200;
 
-/// The summary for a clean file, or every problem (one `FILE:LINE:COL: field: message` per line).
-pub fn check(path: &Path) -> Result<String, Failure> {
+/// The summary for a clean file, with `show` sample questions per template and their expected
+/// answers, or every problem (one `FILE:LINE:COL: field: message` per line).
+pub fn check(path: &Path, show: usize) -> Result<String, Failure> {
     let checked = check_quiz_file(path, &Validator::default(), DRAWS).map_err(|problems| {
         // The problem list is both check's report (stdout) and its error (stderr), but a person
         // reads it once: where both reach the same place, or stdout is piped on to the terminal
@@ -41,14 +42,36 @@ pub fn check(path: &Path) -> Result<String, Failure> {
     ));
     for template in &checked.templates {
         lines.push(format!(
-            "  {}: {} distinct question{} in {} draws",
+            "  {}: {} distinct question{} in {} draws ({})",
             template.name,
             template.distinct_questions,
             if template.distinct_questions == 1 { "" } else { "s" },
-            template.draws
+            template.draws,
+            in_all(template.questions_in_all)
         ));
     }
+    if show > 0 {
+        lines.push("sample questions and the answers their checkers expect (for the author only):".into());
+        for valid in &checked.quiz_file.valid.templates {
+            let name = valid.template.name();
+            let drawn = samples(valid, show).map_err(|e| Failure::error(format!("template {name:?}: {e}")))?;
+            for sample in drawn {
+                let expected = sample.expected.unwrap_or_else(|| "(script checker: no single expected value)".into());
+                lines.push(format!("  {name}: {} → {expected}", sample.asked));
+            }
+        }
+    }
     Ok(lines.join("\n"))
+}
+
+/// How the distinct count compares with all there is: every question a template can ask, or a
+/// note that the draws are a sample of an unknown whole.
+fn in_all(questions_in_all: Option<u128>) -> String {
+    match questions_in_all {
+        Some(u128::MAX) => "of more than 10^38 in all".into(),
+        Some(all) => format!("of {all} in all"),
+        None => "a sample: script generators".into(),
+    }
 }
 
 /// Every problem on a line of its own, `FILE:LINE:COL: field: message`, and nothing else.

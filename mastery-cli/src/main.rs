@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! mastery run [QUIZ_FILE] [--email EMAIL] [--seed N] [--db PATH] [--time-limit 5m] [--json]
-//! mastery check QUIZ_FILE
+//! mastery check QUIZ_FILE [--show N]
 //! mastery report TITLE [--db PATH] [--format table|json|csv]
 //! mastery completions bash|zsh|fish
 //! ```
@@ -102,10 +102,13 @@ enum Command {
         json: bool,
     },
     /// Validate a quiz file and self-test every template.
-    #[command(after_help = "Example:\n  mastery check quiz.toml")]
+    #[command(after_help = "Examples:\n  mastery check quiz.toml\n  mastery check quiz.toml --show 3")]
     Check {
         /// The quiz file (TOML).
         quiz_file: PathBuf,
+        /// Also print N sample questions per template with the answer each checker expects.
+        #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(..=1000))]
+        show: u16,
     },
     /// Show each learner's results in a quiz.
     #[command(
@@ -165,7 +168,7 @@ fn main() -> ExitCode {
                 _ => 0,
             })
         }
-        Command::Check { quiz_file } => check::check(&quiz_file).and_then(print),
+        Command::Check { quiz_file, show } => check::check(&quiz_file, usize::from(show)).and_then(print),
         Command::Report { title, db, format } => report::report(&title, db.as_deref(), format).and_then(print),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mastery", &mut std::io::stdout());

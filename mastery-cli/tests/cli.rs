@@ -189,9 +189,48 @@ fn check_reports_a_clean_file_with_its_distinct_questions() {
     assert_eq!(
         stdout,
         format!(
-            "{file}: ok: quiz \"Capitals and more\", mastery 1, 3 templates\n  capital: 1 distinct question in 200 draws\n  double: 50 distinct questions in 200 draws\n  third: 20 distinct questions in 200 draws\n"
+            "{file}: ok: quiz \"Capitals and more\", mastery 1, 3 templates\n  capital: 1 distinct question in 200 draws (of 1 in all)\n  double: 50 distinct questions in 200 draws (a sample: script generators)\n  third: 20 distinct questions in 200 draws (of 20 in all)\n"
         )
     );
+}
+
+#[test]
+fn check_show_prints_sample_questions_with_their_expected_answers() {
+    let home = Home::new();
+    let file = testdata("text_and_scripts.toml");
+    let (status, stdout, stderr) = home.run(&["check", &file, "--show", "2"], "");
+    assert_eq!((status, stderr.as_str()), (0, ""));
+    let (summary, samples) = stdout.split_once("sample questions").unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(summary.lines().count(), 4, "the summary comes first, unchanged:\n{stdout}");
+    let lines: Vec<&str> = samples.lines().skip(1).collect();
+    assert_eq!(lines.len(), 5, "2 per template, and capital has only 1 question:\n{stdout}");
+    assert_eq!(lines[0], "  capital: What is the capital of France? → Paris");
+    for line in &lines[1..3] {
+        assert!(
+            line.starts_with("  double: Double ") && line.ends_with(" → (script checker: no single expected value)"),
+            "{line}"
+        );
+    }
+    for line in &lines[3..5] {
+        let (asked, expected) = line.strip_prefix("  third: ").and_then(|l| l.split_once(" → ")).unwrap();
+        let a: f64 = asked.strip_suffix(" / 3 to two places").unwrap().parse().unwrap();
+        assert_eq!(expected, format!("{} (± 0.01)", a / 3.0), "{line}");
+    }
+    let (_, again, _) = home.run(&["check", &file, "--show", "2"], "");
+    assert_eq!(again, stdout, "the samples are the same every time");
+}
+
+#[test]
+fn check_without_show_prints_no_samples_and_show_is_bounded() {
+    let home = Home::new();
+    let file = testdata("text_and_scripts.toml");
+    let (_, plain, _) = home.run(&["check", &file], "");
+    let (_, zero, _) = home.run(&["check", &file, "--show", "0"], "");
+    assert_eq!(plain, zero);
+    assert!(!plain.contains("sample questions"), "{plain}");
+    let (status, _, stderr) = home.run(&["check", &file, "--show", "1001"], "");
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("--show"), "{stderr}");
 }
 
 #[test]
