@@ -115,3 +115,20 @@ fn a_script_checker_is_given_the_trimmed_answer() {
         run.answer("0");
     }
 }
+
+#[test]
+fn the_check_output_the_guide_shows_is_what_check_prints() {
+    let guide = std::fs::read_to_string(workspace().join("docs/quiz-files.md")).unwrap();
+    let home = Home::new();
+    let mut command = home.mastery(&["check", "examples/arithmetic.toml", "--show", "3"]);
+    command.current_dir(workspace());
+    let (status, stdout, stderr) = Home::output(command, "");
+    assert_eq!(status, 0, "{stderr}");
+    let shown: Vec<&str> = guide.split("```text\n").skip(1).filter_map(|block| block.split("```").next()).collect();
+    assert_eq!(shown.len(), 2, "the guide shows a summary and samples");
+    for block in shown {
+        for line in block.lines() {
+            assert!(stdout.lines().any(|printed| printed == line), "check does not print {line:?}:\n{stdout}");
+        }
+    }
+}
