@@ -43,13 +43,8 @@ pub fn load_quiz_folder(folder: &Path) -> Result<Vec<Quiz>, AppError> {
             Ok(loaded) => {
                 let quiz = loaded.valid.quiz;
                 if let Some(first) = titles.get(quiz.title()) {
-                    problems.push(FileProblem {
-                        file: path.display().to_string(),
-                        line: 1,
-                        column: 1,
-                        field: "title".into(),
-                        message: format!("the quiz {:?} is also in {}", quiz.title(), first.display()),
-                    });
+                    let message = format!("the quiz {:?} is also in {}", quiz.title(), first.display());
+                    problems.push(FileProblem::at_start(&path.display().to_string(), "title", message));
                     continue;
                 }
                 titles.insert(quiz.title().to_string(), path);

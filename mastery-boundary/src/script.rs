@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mastery_core::{RandomSource, SplitMix64, Substitutions, Value};
+
+use crate::problem::Problem;
 use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage, BasicStringPackage,
     LogicPackage, MoreStringPackage, Package,
@@ -102,26 +104,64 @@ impl Scripts {
         Scripts { fast: Arc::new(fast), exact: Arc::new(exact), limits }
     }
 
-    /// Compiles `source` once; the error says what and where (line and column inside the script).
+    /// Compiles `source` once; the error says what and where (line and column inside the script)
+    /// in one text, for a caller with nowhere else to put the position.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn compile(&self, source: &str) -> Result<Script, String> {
+        self.compile_located(source).map_err(|error| error.to_string())
+    }
+
+    /// Compiles `source` once; the error keeps its position inside the script apart from its
+    /// message, for a caller that can say where the script itself was written.
+    pub(crate) fn compile_located(&self, source: &str) -> Result<Script, ScriptError> {
         if source.chars().count() > self.limits.max_source_len {
-            return Err(format!("script is longer than {} characters", self.limits.max_source_len));
+            return Err(ScriptError::new(format!("script is longer than {} characters", self.limits.max_source_len)));
         }
         if source.trim().is_empty() {
-            return Err("script is empty".into());
+            return Err(ScriptError::new("script is empty"));
         }
         // A `/` anywhere (even in a string or a comment) is enough to pick the exact engine.
         let engine = if source.contains('/') { &self.exact } else { &self.fast };
         let ast = engine.compile(source).map_err(|error| {
             let position = error.position();
-            match (position.line(), position.position()) {
-                (Some(line), Some(column)) => {
-                    format!("script does not compile: {} (script line {line}, column {column})", error.err_type())
-                }
-                _ => format!("script does not compile: {}", error.err_type()),
+            ScriptError {
+                message: format!(
+                    "script does not compile: {}",
+                    quiz_words(&lower_first(&error.err_type().to_string()))
+                ),
+                position: position.line().zip(position.position()),
             }
         })?;
         Ok(Script { engine: Arc::clone(engine), ast: Arc::new(ast), time_budget: self.limits.time_budget })
+    }
+}
+
+/// Why a script was refused, and where inside it when that is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScriptError {
+    pub(crate) message: String,
+    /// 1-based line and column (in characters) inside the script.
+    pub(crate) position: Option<(usize, usize)>,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        match self.position {
+            Some((line, column)) => write!(f, " (script line {line}, column {column})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ScriptError {
+    fn new(message: impl Into<String>) -> Self {
+        ScriptError { message: message.into(), position: None }
+    }
+
+    /// The problem with `field`, carrying the position inside the script.
+    pub(crate) fn problem(self, field: impl Into<String>) -> Problem {
+        Problem::new(field, self.message).in_script(self.position)
     }
 }
 
@@ -209,7 +249,7 @@ fn divide_assign(x: &mut Dynamic, y: INT) -> Result<(), Box<EvalAltResult>> {
     } else if let Ok(f) = x.as_float() {
         Dynamic::from_float(f / y as f64)
     } else {
-        let message = format!("cannot divide {} by a number", x.type_name());
+        let message = format!("cannot divide {} by a number", type_words(x.type_name()));
         return Err(EvalAltResult::ErrorArithmetic(message, Position::NONE).into());
     };
     *x = quotient;
@@ -290,13 +330,84 @@ fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
             format!("script ran too long (time budget of {time_budget:?} used up)")
         }
         EvalAltResult::ErrorStackOverflow(_) => "script recursed too deeply".into(),
-        EvalAltResult::ErrorDataTooLarge(what, _) => format!("script built a value too large ({what})"),
-        EvalAltResult::ErrorFunctionNotFound(signature, _) => {
-            format!("script failed: {signature} is not available to quiz scripts")
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let what = match what.as_str() {
+                "Length of string" => "a text",
+                "Size of array/BLOB" => "a list",
+                "Size of object map" => "a map",
+                _ => "a value",
+            };
+            format!("script built {what} too large")
         }
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => not_available(signature),
         EvalAltResult::ErrorArithmetic(message, _) => format!("script failed: {}", lower_first(message)),
-        other => format!("script failed: {}", lower_first(other.to_string().lines().next().unwrap_or_default())),
+        other => {
+            let message = other.to_string();
+            let first = message.lines().next().unwrap_or_default();
+            // rhai says "(line 1, position 7)"; a quiz author reads "script line 1, column 7".
+            let first = first.replace("(line ", "(script line ").replace(", position ", ", column ");
+            format!("script failed: {}", quiz_words(&lower_first(&first)))
+        }
     }
+}
+
+/// A call no quiz function matches, in the quiz's words: rhai's signature `sub_string (&str |
+/// ImmutableString | String, i64)` becomes `sub_string(text, integer)`, and an operator says
+/// which values it was given.
+fn not_available(signature: &str) -> String {
+    let (name, arguments) = match signature.split_once(" (") {
+        Some((name, rest)) => (name, rest.strip_suffix(')').unwrap_or(rest)),
+        None => (signature, ""),
+    };
+    let types: Vec<&str> =
+        arguments.split(", ").filter(|t| !t.is_empty()).map(|t| type_words(t.trim_start_matches("&mut "))).collect();
+    let is_operator = !name.is_empty() && !name.chars().any(|c| c.is_alphanumeric() || c == '_');
+    match types.as_slice() {
+        [left, right] if is_operator => format!("script failed: `{name}` does not work on {left} and {right}"),
+        [one] if is_operator => format!("script failed: `{name}` does not work on {one}"),
+        _ => format!("script failed: {name}({}) is not available to quiz scripts", types.join(", ")),
+    }
+}
+
+/// rhai's name of a value's type, in the words of a quiz file.
+pub(crate) fn type_words(rhai_type: &str) -> &str {
+    match rhai_type {
+        "i64" | "INT" => "integer",
+        "f64" | "FLOAT" => "decimal number",
+        "&str | ImmutableString | String" | "ImmutableString" | "String" | "string" | "&str" => "text",
+        "array" | "Array" => "list",
+        "map" | "Map" => "map",
+        "bool" => "true or false",
+        "char" => "character",
+        "()" => "nothing",
+        "Fn" | "FnPtr" => "function",
+        "timestamp" | "Instant" => "timestamp",
+        other => other,
+    }
+}
+
+/// `message` with every rhai type name in it replaced by the quiz's word for it.
+pub(crate) fn quiz_words(message: &str) -> String {
+    let message = message.replace("&str | ImmutableString | String", "text").replace("'()'", "'nothing'");
+    let mut words = String::with_capacity(message.len());
+    let mut word = String::new();
+    for c in message.chars().chain(std::iter::once('\0')) {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        words.push_str(match word.as_str() {
+            "i64" | "f64" | "ImmutableString" | "String" | "string" | "array" | "Array" | "bool" | "char" => {
+                type_words(&word)
+            }
+            _ => &word,
+        });
+        word.clear();
+        if c != '\0' {
+            words.push(c);
+        }
+    }
+    words
 }
 
 /// rhai's messages start with a capital; ours are lower case.
@@ -321,7 +432,7 @@ fn from_dynamic(value: Dynamic) -> Result<Value, String> {
     if value.is_string() {
         return Ok(Value::from(value.into_string().unwrap_or_default()));
     }
-    Err(format!("generator script must produce an integer or text, got {}", value.type_name()))
+    Err(format!("generator script must produce an integer or text, got {}", type_words(value.type_name())))
 }
 
 #[cfg(test)]
@@ -361,9 +472,9 @@ mod tests {
             ("let s = \"x\"; loop { s += s; }", "too large"),
             ("let a = [1]; loop { a += a; }", "too large"),
             ("let s = \"\"; for i in 0..10000 { s += \"x\"; } s", "script ran too long"),
-            ("sleep(20)", "sleep (i64) is not available to quiz scripts"),
-            ("sleep(1e300)", "sleep (f64) is not available to quiz scripts"),
-            ("timestamp()", "timestamp () is not available to quiz scripts"),
+            ("sleep(20)", "sleep(integer) is not available to quiz scripts"),
+            ("sleep(1e300)", "sleep(decimal number) is not available to quiz scripts"),
+            ("timestamp()", "timestamp() is not available to quiz scripts"),
             ("exit(1)", "is not available to quiz scripts"),
         ];
         for (source, expected) in cases {
@@ -490,14 +601,42 @@ mod tests {
 
     #[test]
     fn syntax_errors_say_where() {
-        let error = Scripts::default().compile("1 +").unwrap_err();
-        assert!(error.starts_with("script does not compile:") && error.contains("script line 1"), "{error}");
+        let error = Scripts::default().compile_located("1 +").unwrap_err();
+        assert_eq!(error.message, "script does not compile: script is incomplete");
+        assert_eq!(error.position, Some((1, 4)));
     }
 
     #[test]
     fn a_generator_must_produce_an_integer_or_text() {
         assert_eq!(run_generator("\"a\" + \"b\"").unwrap(), Value::from("ab"));
-        assert_eq!(run_generator("2.5").unwrap_err(), "generator script must produce an integer or text, got f64");
-        assert_eq!(run_generator("7 / 2").unwrap_err(), "generator script must produce an integer or text, got f64");
+        let got_fraction = "generator script must produce an integer or text, got decimal number";
+        assert_eq!(run_generator("2.5").unwrap_err(), got_fraction);
+        assert_eq!(run_generator("7 / 2").unwrap_err(), got_fraction);
+        assert_eq!(run_generator("[1]").unwrap_err(), "generator script must produce an integer or text, got list");
+    }
+
+    #[test]
+    fn messages_use_the_quiz_s_words_not_the_engine_s() {
+        let cases = [
+            ("\"a\" - 1", "script failed: `-` does not work on text and integer"),
+            ("[1] + 1", "script failed: `+` does not work on list and integer"),
+            ("-\"a\"", "script failed: `-` does not work on text"),
+            ("\"abc\".sub_string(\"x\")", "script failed: sub_string(text, text) is not available to quiz scripts"),
+            ("abs(true)", "script failed: abs(true or false) is not available to quiz scripts"),
+            (
+                "let a = [1]; a[\"x\"]",
+                "script failed: data type incorrect: text (expecting integer) (script line 1, column 16)",
+            ),
+            ("let m = #{a: 1}; m.b.c", "a getter is not registered for type 'nothing' (script line 1, column 22)"),
+        ];
+        for (source, expected) in cases {
+            let error = evaluate(source).unwrap_err();
+            assert!(error.contains(expected), "{source}: {error}");
+            let mut words = error.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+            let engine_words = ["i64", "f64", "ImmutableString", "String", "string", "array", "position"];
+            assert!(!words.any(|word| engine_words.contains(&word)) && !error.contains("()"), "{source}: {error}");
+        }
+        let compiled = Scripts::default().compile_located("for x in 5 { }").unwrap_err();
+        assert_eq!(compiled.message, "script does not compile: expecting an iterable value, not a number");
     }
 }

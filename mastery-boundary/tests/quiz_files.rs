@@ -62,7 +62,9 @@ fn every_problem_in_a_file_is_reported_at_once_with_its_location() {
             r#"F:7:7: templates[0].raw: placeholder {{ middle }} has no generator named "middle""#,
             r#"F:8:23: templates[0].generators.left: generator "left" has an empty list"#,
             "F:8:35: templates[0].generators.right: range [9, 1] has its low end above its high end",
-            "F:9:22: templates[0].checker.expect: script does not compile: Script is incomplete (script line 1, column 7)",
+            r#"F:8:35: templates[0].generators.right: warning: generator "right" is not used by any placeholder"#,
+            // Past the end of `left +`: at the string's closing quote.
+            "F:9:29: templates[0].checker.expect: script does not compile: script is incomplete",
             "F:11:1: templates[1].checker: checker is required",
             r#"F:12:8: templates[1].name: template name "sum" is used more than once"#,
             "F:14:7: templates[1].raw: placeholder opened at byte 0 is never closed with }}",
@@ -75,10 +77,73 @@ fn every_problem_in_a_file_is_reported_at_once_with_its_location() {
 }
 
 #[test]
-fn toml_syntax_errors_are_reported_in_file_order() {
+fn a_toml_syntax_error_is_reported_once_at_the_first_place_the_parser_lost_its_way() {
     let found = load_quiz_file(&testdata("syntax.toml"), &Validator::default()).unwrap_err();
     let positions: Vec<(usize, usize, &str)> = found.0.iter().map(|p| (p.line, p.column, p.field.as_str())).collect();
-    assert_eq!(positions, [(1, 16, "toml"), (2, 11, "toml"), (2, 13, "toml")]);
+    assert_eq!(positions, [(1, 16, "toml")]);
+    // A missing `]` used to read as eleven errors, as the parser guessed its way through the rest.
+    let file = testdata("missing_bracket.toml");
+    let found = load_quiz_file(&file, &Validator::default()).unwrap_err();
+    let lines: Vec<String> = found.0.iter().map(|p| p.to_string().replace(&file.display().to_string(), "F")).collect();
+    assert_eq!(lines, ["F:7:33: toml: string values must be quoted, expected literal string"]);
+}
+
+#[test]
+fn one_cause_gives_one_problem() {
+    let file = testdata("one_cause.toml");
+    let found = load_quiz_file(&file, &Validator::default()).unwrap_err();
+    let lines: Vec<String> = found.0.iter().map(|p| p.to_string().replace(&file.display().to_string(), "F")).collect();
+    assert_eq!(
+        lines,
+        [
+            // Not also "placeholder {{ left }} has no generator named \"left\"", nor for `right`.
+            r#"F:7:23: templates[0].generators.left: left must be a list of values, { range = [lo, hi] } or { script = "..." }, got integer 5"#,
+            "F:7:44: templates[0].generators.right.range: range must be two integers [lo, hi]",
+            // Not also "a checker needs expect or script", nor "checker is required".
+            "F:15:22: templates[1].checker.expect: expect must be text, got integer 5",
+        ]
+    );
+}
+
+#[test]
+fn a_script_s_mistake_is_located_at_its_character_in_the_file() {
+    let file = testdata("script_positions.toml");
+    let found = load_quiz_file(&file, &Validator::default()).unwrap_err();
+    let lines: Vec<String> = found.0.iter().map(|p| p.to_string().replace(&file.display().to_string(), "F")).collect();
+    assert_eq!(
+        lines,
+        [
+            // `"left + right +"` opens at column 22: the script's column 15 is the file's 22 + 15.
+            "F:8:37: templates[0].checker.expect: script does not compile: script is incomplete",
+            // The script's column 19, after two `\"` that are one character of the script but two of
+            // the file: 22 + 19 + 2.
+            "F:15:43: templates[1].checker.script: script does not compile: unexpected '&'",
+            // A multi-line string: the script's line 2 is the file's line 23.
+            "F:23:4: templates[2].generators.n: script does not compile: unexpected '*'",
+        ]
+    );
+    let escaped = &found.0[1];
+    assert_eq!(&escaped.source_line[escaped.column - 1..escaped.end_column - 1], "&");
+}
+
+#[test]
+fn warnings_are_shown_beside_errors() {
+    let text = format!("title = \"\"\n{}", TEMPLATE.replace("right = [1, 2]", "right = [1, 2], spare = [0]"));
+    assert_eq!(
+        problems(&text),
+        [
+            "1:9: title: title must not be blank",
+            r#"7:67: templates[0].generators.spare: warning: generator "spare" is not used by any placeholder"#,
+        ]
+    );
+}
+
+#[test]
+fn a_problem_knows_the_line_it_is_on_and_where_its_text_ends() {
+    let found = load_quiz_file(&testdata("many_problems.toml"), &Validator::default()).unwrap_err();
+    let empty = found.0.iter().find(|p| p.field == "templates[0].generators.left").unwrap();
+    assert_eq!(empty.source_line, "generators = { left = [], right = { range = [9, 1] } }");
+    assert_eq!((empty.line, empty.column, empty.end_line, empty.end_column), (8, 23, 8, 25));
 }
 
 #[test]
@@ -154,8 +219,8 @@ fn hostile_scripts_are_stopped_within_a_bound() {
             // The operation limit or the time budget, whichever comes first on this machine.
             ("templates[0].generators", "script ran too long"),
             ("templates[1].generators", "script recursed too deeply"),
-            ("templates[2].checker.script", "script built a value too large (Length of string)"),
-            ("templates[3].generators", "script built a value too large (Size of array/BLOB)"),
+            ("templates[2].checker.script", "script built a text too large"),
+            ("templates[3].generators", "script built a list too large"),
         ],
     );
 }
@@ -165,9 +230,9 @@ fn scripts_find_no_clock_no_sleep_and_stop_on_deep_or_long_work() {
     assert_checked_problems(
         "hostile_sandbox.toml",
         &[
-            ("templates[0].checker.script", "script failed: sleep (i64) is not available to quiz scripts"),
-            ("templates[1].generators", "script failed: timestamp () is not available to quiz scripts"),
-            ("templates[2].generators", "script failed: sleep (f64) is not available to quiz scripts"),
+            ("templates[0].checker.script", "script failed: sleep(integer) is not available to quiz scripts"),
+            ("templates[1].generators", "script failed: timestamp() is not available to quiz scripts"),
+            ("templates[2].generators", "script failed: sleep(decimal number) is not available to quiz scripts"),
             ("templates[3].checker.script", "script recursed too deeply"),
             ("templates[4].generators", "script ran too long"),
         ],

@@ -5,24 +5,32 @@ use std::path::Path;
 use mastery_boundary::{FileProblems, Validator, check_quiz_file, samples};
 
 use crate::Failure;
+use crate::diagnostics::{ColorChoice, render};
 
 /// Draws per template in the self-test.
 pub const DRAWS: usize = 200;
 
 /// The summary for a clean file, with `show` sample questions per template and their expected
-/// answers, or every problem (one `FILE:LINE:COL: field: message` per line).
-pub fn check(path: &Path, show: usize) -> Result<String, Failure> {
+/// answers, or every problem (without colour, each starts with its `FILE:LINE:COL: field: message`
+/// line); warnings are shown either way.
+pub fn check(path: &Path, show: usize, color: ColorChoice) -> Result<String, Failure> {
     let checked = check_quiz_file(path, &Validator::default(), DRAWS).map_err(|problems| {
         // The problem list is both check's report (stdout) and its error (stderr), but a person
         // reads it once: where both reach the same place, or stdout is piped on to the terminal
         // stderr shows, it goes to one of them and the other gets at most a one-line count.
         let count = problems.0.len();
-        let listed = problems.to_string();
+        let listed = render(&problems.0, color.for_stdout());
         match destinations() {
             Destinations::Same => problems_failure(&problems),
             Destinations::StdoutForTheTerminal => {
                 println!("{listed}");
-                Failure::error(format!("{}: {count} problem{}", path.display(), plural(count)))
+                let warnings = problems.0.iter().filter(|p| p.is_warning()).count();
+                let of_them = match warnings {
+                    0 => String::new(),
+                    1 => ", 1 of them a warning".into(),
+                    n => format!(", {n} of them warnings"),
+                };
+                Failure::error(format!("{}: {count} problem{}{of_them}", path.display(), plural(count)))
             }
             Destinations::Apart => {
                 println!("{listed}");
@@ -31,7 +39,12 @@ pub fn check(path: &Path, show: usize) -> Result<String, Failure> {
         }
     })?;
     let quiz = &checked.quiz_file.valid.quiz;
-    let mut lines: Vec<String> = checked.quiz_file.warnings.iter().map(ToString::to_string).collect();
+    let warnings = &checked.quiz_file.warnings;
+    let mut lines: Vec<String> = Vec::new();
+    if !warnings.is_empty() {
+        // A blank line ends the last excerpt before the summary.
+        lines.push(format!("{}\n", render(warnings, color.for_stdout())));
+    }
     let count = checked.templates.len();
     lines.push(format!(
         "{}: ok: quiz {:?}, mastery {}, {count} template{}",
@@ -74,9 +87,9 @@ fn in_all(questions_in_all: Option<u128>) -> String {
     }
 }
 
-/// Every problem on a line of its own, `FILE:LINE:COL: field: message`, and nothing else.
+/// The problems, shown as diagnostics on stderr.
 pub fn problems_failure(problems: &FileProblems) -> Failure {
-    Failure::located(problems.to_string())
+    Failure::located(problems.clone())
 }
 
 fn plural(count: usize) -> &'static str {

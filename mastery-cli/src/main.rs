@@ -5,13 +5,14 @@
 //! `mastery-app`, which every front end shares.
 //!
 //! ```text
-//! mastery run [QUIZ_FILE] [--email EMAIL] [--seed N] [--db PATH] [--time-limit 5m] [--json]
-//! mastery check QUIZ_FILE [--show N]
+//! mastery run [QUIZ_FILE] [--email EMAIL] [--seed N] [--db PATH] [--time-limit 5m] [--json] [--color WHEN]
+//! mastery check QUIZ_FILE [--show N] [--color WHEN]
 //! mastery report TITLE [--db PATH] [--format table|json|csv]
 //! mastery completions bash|zsh|fish
 //! ```
 
 mod check;
+mod diagnostics;
 mod duration;
 mod output;
 mod report;
@@ -22,6 +23,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use mastery_boundary::FileProblems;
+
+use diagnostics::ColorChoice;
 
 /// How a run ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,24 +47,24 @@ pub struct Failure {
     pub message: String,
     /// The exit status.
     pub status: u8,
-    /// The message is a list of located problems, printed as it is rather than as one sentence.
-    pub located: bool,
+    /// Problems in quiz files, shown as diagnostics in place of the message.
+    pub problems: Option<FileProblems>,
 }
 
 impl Failure {
     /// An error: exit status 1.
     pub fn error(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), status: 1, located: false }
+        Failure { message: message.into(), status: 1, problems: None }
     }
 
-    /// Located problems (`FILE:LINE:COL: field: message` lines): exit status 1.
-    pub fn located(problems: impl Into<String>) -> Self {
-        Failure { message: problems.into(), status: 1, located: true }
+    /// Problems in quiz files, each shown with its place in the file: exit status 1.
+    pub fn located(problems: FileProblems) -> Self {
+        Failure { message: String::new(), status: 1, problems: Some(problems) }
     }
 
     /// A stop with nothing to say (stdout closed under us).
     pub fn quiet() -> Self {
-        Failure { message: String::new(), status: 1, located: false }
+        Failure { message: String::new(), status: 1, problems: None }
     }
 }
 
@@ -100,6 +104,9 @@ enum Command {
         /// Write one JSON event per line instead of text.
         #[arg(long)]
         json: bool,
+        /// Colour problems in the quiz file: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never.
+        #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+        color: ColorChoice,
     },
     /// Validate a quiz file and self-test every template.
     #[command(after_help = "Examples:\n  mastery check quiz.toml\n  mastery check quiz.toml --show 3")]
@@ -109,6 +116,9 @@ enum Command {
         /// Also print N sample questions per template with the answer each checker expects.
         #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(..=1000))]
         show: u16,
+        /// Colour the problems: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never.
+        #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+        color: ColorChoice,
     },
     /// Show each learner's results in a quiz.
     #[command(
@@ -161,14 +171,15 @@ fn main() -> ExitCode {
         }
     };
     init_logging();
+    let color = cli.command.color();
     let result = match cli.command {
-        Command::Run { quiz_file, email, seed, db, time_limit, json } => {
+        Command::Run { quiz_file, email, seed, db, time_limit, json, .. } => {
             run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json }).map(|outcome| match outcome {
                 Outcome::Interrupted => 130,
                 _ => 0,
             })
         }
-        Command::Check { quiz_file, show } => check::check(&quiz_file, usize::from(show)).and_then(print),
+        Command::Check { quiz_file, show, .. } => check::check(&quiz_file, usize::from(show), color).and_then(print),
         Command::Report { title, db, format } => report::report(&title, db.as_deref(), format).and_then(print),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mastery", &mut std::io::stdout());
@@ -178,14 +189,24 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => ExitCode::from(status),
         Err(failure) => {
-            let text = match (failure.message.is_empty(), failure.located) {
-                (true, _) => String::new(),
-                (false, true) => format!("{}\n", failure.message),
-                (false, false) => format!("mastery: {}\n", failure.message),
+            let text = match (&failure.problems, failure.message.is_empty()) {
+                (Some(problems), _) => format!("{}\n", diagnostics::render(&problems.0, color.for_stderr())),
+                (None, true) => String::new(),
+                (None, false) => format!("mastery: {}\n", failure.message),
             };
             // One write: on a terminal shared with another writer (`| cat`), the message stays whole.
             let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
             ExitCode::from(failure.status)
+        }
+    }
+}
+
+impl Command {
+    /// How the command colours problems in quiz files (only `run` and `check` read quiz files).
+    fn color(&self) -> ColorChoice {
+        match self {
+            Command::Run { color, .. } | Command::Check { color, .. } => *color,
+            _ => ColorChoice::Auto,
         }
     }
 }

@@ -34,11 +34,44 @@ pub struct FileProblem {
     pub line: usize,
     /// 1-based column, in characters.
     pub column: usize,
+    /// Where the offending text ends: the 1-based line and column just after its last character
+    /// (the same as the start when the problem is about the file, or a point between characters).
+    pub end_line: usize,
+    /// See [`end_line`](Self::end_line).
+    pub end_column: usize,
+    /// The text of line `line`, without its line ending, for showing the problem in place; empty
+    /// when there is no line to show.
+    pub source_line: String,
     /// The field's path, such as `templates[0].raw`.
     pub field: String,
     /// What is wrong, or for a warning `warning: ` and what is worth a look.
     pub message: String,
 }
+
+impl FileProblem {
+    /// A problem with the file as a whole, or with no place in it to show: at line 1, column 1.
+    pub fn at_start(file: &str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        FileProblem {
+            file: file.into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            source_line: String::new(),
+            field: field.into(),
+            message,
+        }
+    }
+
+    /// Whether this is a warning (its message starts `warning: `) rather than an error.
+    pub fn is_warning(&self) -> bool {
+        self.message.starts_with(WARNING)
+    }
+}
+
+/// How a warning's message starts, so that its `FILE:LINE:COL: field: warning: …` line says so.
+const WARNING: &str = "warning: ";
 
 impl fmt::Display for FileProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,7 +79,8 @@ impl fmt::Display for FileProblem {
     }
 }
 
-/// Every problem in a quiz file, in file order, one per line when displayed.
+/// Every problem in a quiz file, in file order, one per line when displayed. As an error it holds
+/// at least one error, and the file's warnings beside them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct FileProblems(pub Vec<FileProblem>);
@@ -136,7 +170,7 @@ fn too_big(file: &str, size: u64, max: usize) -> FileProblems {
 
 /// A problem with the file as a whole, shown at its start.
 fn at_start(file: &str, field: &str, message: String) -> FileProblem {
-    FileProblem { file: file.into(), line: 1, column: 1, field: field.into(), message }
+    FileProblem::at_start(file, field, message)
 }
 
 /// The quiz file, and where each field was written (for the self-test's problems).
@@ -147,21 +181,27 @@ fn parse_located(file: &str, text: &str, validator: &Validator) -> Result<(QuizF
     }
     let locate = Locator::new(file, text);
     let (root, errors) = DeTable::parse_recoverable(text);
-    if !errors.is_empty() {
-        let problems =
-            errors.iter().map(|e| (e.span().unwrap_or(0..0), Problem::new("toml", e.message().trim()))).collect();
-        return Err(locate.all(problems));
+    // Only the first syntax error in the file: after it the parser is guessing, and one missing
+    // `]` would otherwise read as many errors after it.
+    if let Some(first) = errors.iter().min_by_key(|e| e.span().map_or(0, |span| span.start)) {
+        let problem = Problem::new("toml", first.message().trim());
+        return Err(locate.all(vec![(first.span().unwrap_or(0..0), problem)]));
     }
     let mut walk = Walk::default();
     let (quiz_fields, template_fields) = walk.root(root.get_ref());
     let (spans, walk_problems) = walk.finish();
     let validated = validator.quiz_with_templates(&quiz_fields, &template_fields);
-    let valid = merge_problems(validated, walk_problems, &spans).map_err(|problems| locate.all(problems))?;
-    let warnings = valid
-        .warnings
-        .iter()
-        .map(|w| locate.at(spans.span_of(&w.field), &w.field, format!("warning: {}", w.message)))
-        .collect();
+    let as_warning = |w: &Problem| locate.at(spans.span_of(&w.field), &w.field, format!("{WARNING}{}", w.message));
+    let valid = merge_problems(validated, walk_problems, &spans).map_err(|problems| {
+        let mut problems = locate.all(problems);
+        let warnings = template_fields.iter().enumerate().flat_map(|(index, template)| {
+            validator.template_warnings(template).into_iter().map(move |w| w.under(&format!("templates[{index}]")))
+        });
+        problems.0.extend(warnings.map(|w| as_warning(&w)));
+        problems.0.sort_by_key(|p| (p.line, p.column));
+        problems
+    })?;
+    let warnings = valid.warnings.iter().map(as_warning).collect();
     Ok((QuizFile { valid, warnings }, spans))
 }
 
@@ -176,11 +216,21 @@ fn merge_problems(
         Ok(valid) if problems.is_empty() => Ok(valid),
         Ok(_) => Err(problems),
         Err(found) => {
-            // A field already reported as the wrong type would otherwise be reported again as missing.
-            let fresh: Vec<Problem> =
-                found.0.into_iter().filter(|p| !problems.iter().any(|(_, known)| known.field == p.field)).collect();
-            problems.extend(fresh.into_iter().map(|p| (spans.span_of(&p.field), p)));
+            // A field already reported as the wrong type, or with something inside it already
+            // reported, would otherwise be reported again as missing.
+            let fresh: Vec<Problem> = found
+                .0
+                .into_iter()
+                .filter(|p| !problems.iter().any(|(_, known)| within(&known.field, &p.field)))
+                .collect();
+            problems.extend(fresh.into_iter().map(|p| (spans.span_of_problem(&p), p)));
             Err(problems)
         }
     }
+}
+
+/// Whether `field` is `parent` or a field inside it: `templates[0].checker.expect` is within
+/// `templates[0].checker` and `templates`, not within `templates[0].check`.
+fn within(field: &str, parent: &str) -> bool {
+    field.strip_prefix(parent).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }

@@ -104,9 +104,11 @@ impl Walk {
         for (key, value) in table.iter() {
             let field = join(path, key.get_ref());
             self.spans.record(field.clone(), value.span());
-            if let Some(spec) = self.generator(&field, value) {
-                generators.insert(key.get_ref().to_string(), spec);
-            }
+            // A generator written wrongly is reported here; a stand-in keeps its name, so that a
+            // placeholder using it is not also reported as having no generator.
+            let spec =
+                self.generator(&field, value).unwrap_or_else(|| GeneratorSpec::List(vec![ValueSpec::Integer(0)]));
+            generators.insert(key.get_ref().to_string(), spec);
         }
         Some(generators)
     }
@@ -128,7 +130,12 @@ impl Walk {
         let known: Vec<Entry<'_>> = self.known_entries(table, path, GENERATOR_KEYS);
         match known.as_slice() {
             [(key, value)] if key.get_ref() == "range" => self.range(&join(path, "range"), value),
-            [(_, value)] => Some(GeneratorSpec::Script { script: self.text(&join(path, "script"), value)? }),
+            [(_, value)] => {
+                let field = join(path, "script");
+                // Recorded so that a script's own line and column can be found in the file.
+                self.spans.record(field.clone(), value.span());
+                Some(GeneratorSpec::Script { script: self.text(&field, value)? })
+            }
             _ => self.problem(span, path, "a generator table needs exactly one of `range` or `script`".into()),
         }
     }
@@ -170,8 +177,9 @@ impl Walk {
             (Some(_), Some(_)) => {
                 self.problem(value.span(), path, "a checker has either expect or script, not both".into())
             }
-            // Unknown keys are reported already, and one of them may be a misspelt `expect`.
-            (None, None) if known.len() == table.len() => {
+            // Unknown keys are reported already, and one of them may be a misspelt `expect`; an
+            // `expect` or `script` of the wrong type is reported already too.
+            (None, None) if known.len() == table.len() && !known.iter().any(|(key, _)| is_rule(key.get_ref())) => {
                 self.problem(value.span(), path, "a checker needs expect or script".into())
             }
             (None, None) => None,
@@ -256,6 +264,11 @@ impl Walk {
         self.problems.push((span, Problem::new(field, message)));
         None
     }
+}
+
+/// `expect` or `script`: the keys that say how a checker judges.
+fn is_rule(key: &str) -> bool {
+    key == "expect" || key == "script"
 }
 
 /// The last segment of a field path, for messages: `templates[0].raw` → `raw`.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mastery_core::{Checker, Substitutions, Verdict, checker};
 
-use crate::script::Script;
+use crate::script::{Script, type_words};
 
 /// What an `expect` checker wants as the answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +66,7 @@ impl ExpectChecker {
         if value.is_string() {
             return Ok(Expected::Text(value.into_string().unwrap_or_default()));
         }
-        Err(format!("expect must give a number or text, got {}", value.type_name()))
+        Err(format!("expect must give a number or text, got {}", type_words(value.type_name())))
     }
 
     pub(crate) fn tolerance(&self) -> f64 {
@@ -107,5 +107,5 @@ fn script_verdict(script: &Script, substitutions: Substitutions<'_>, answer: &st
     if value.is_string() {
         return Ok(Verdict::Invalid(value.into_string().unwrap_or_default()));
     }
-    Err(format!("checker script must give true, false or a reason text, got {}", value.type_name()))
+    Err(format!("checker script must give true, false or a reason text, got {}", type_words(value.type_name())))
 }

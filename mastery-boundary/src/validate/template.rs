@@ -49,6 +49,15 @@ impl Validator {
         Ok(ValidTemplate { template: Arc::new(template), warnings, expect: expect.flatten() })
     }
 
+    /// The warnings of a template, found whether or not it has problems too: a file with errors
+    /// still shows what is worth a look, so that one round of fixes settles both.
+    pub(crate) fn template_warnings(&self, fields: &TemplateFields) -> Vec<Problem> {
+        match (fields.raw.as_deref(), &fields.generators) {
+            (Some(raw), Some(specs)) => placeholder_problems(&mut Vec::new(), raw, specs),
+            _ => Vec::new(),
+        }
+    }
+
     /// Optional, but no longer than `raw` may be.
     fn instructions(&self, problems: &mut Vec<Problem>, instructions: Option<&str>) {
         let max = self.limits.max_text_chars;
@@ -78,37 +87,41 @@ impl Validator {
             .iter()
             .filter_map(|(name, spec)| {
                 let field = format!("generators.{name}");
-                let generator =
-                    self.generator(name, spec).map_err(|message| problems.push(Problem::new(field, message)));
+                let generator = self.generator(name, spec).map_err(|problem| problems.push(problem.under(&field)));
                 Some((name.clone(), generator.ok()?))
             })
             .collect();
         (problems.len() == before).then_some(generators)
     }
 
-    fn generator(&self, name: &str, spec: &GeneratorSpec) -> Result<Generator, String> {
+    /// The generator, or its problem with the field left empty (the caller puts it under the
+    /// generator's own field).
+    fn generator(&self, name: &str, spec: &GeneratorSpec) -> Result<Generator, Problem> {
+        let problem = |message: String| Problem::new("", message);
         match spec {
-            GeneratorSpec::List(values) if values.is_empty() => Err(format!("generator {name:?} has an empty list")),
-            GeneratorSpec::List(values) if values.len() > self.limits.max_list_len => Err(format!(
+            GeneratorSpec::List(values) if values.is_empty() => {
+                Err(problem(format!("generator {name:?} has an empty list")))
+            }
+            GeneratorSpec::List(values) if values.len() > self.limits.max_list_len => Err(problem(format!(
                 "generator {name:?} has {} values, more than the {} allowed",
                 values.len(),
                 self.limits.max_list_len
-            )),
+            ))),
             GeneratorSpec::List(values) => Ok(Generator::list(values.iter().map(|v| match v {
                 ValueSpec::Integer(n) => Value::Integer(*n),
                 ValueSpec::Text(text) => Value::from(text.as_str()),
             }))),
             GeneratorSpec::Range { range: (lo, hi) } if lo > hi => {
-                Err(format!("range [{lo}, {hi}] has its low end above its high end"))
+                Err(problem(format!("range [{lo}, {hi}] has its low end above its high end")))
             }
             GeneratorSpec::Range { range: (lo, hi) }
                 if i128::from(*hi) - i128::from(*lo) > i128::from(self.limits.max_range_width) =>
             {
-                Err(format!("range [{lo}, {hi}] is wider than {}", self.limits.max_range_width))
+                Err(problem(format!("range [{lo}, {hi}] is wider than {}", self.limits.max_range_width)))
             }
             GeneratorSpec::Range { range: (lo, hi) } => Ok(Generator::range(*lo, *hi)),
             GeneratorSpec::Script { script } => {
-                let script = self.scripts.compile(script)?;
+                let script = self.scripts.compile_located(script).map_err(|error| error.problem(""))?;
                 Ok(Generator::function(move |rng| script.generate(rng)))
             }
         }
@@ -128,12 +141,18 @@ impl Validator {
                     let message = format!("tolerance must be a finite number at least 0, got {tolerance}");
                     return fail(problems, "checker.tolerance", message);
                 }
-                let script = self.scripts.compile(expect).map_err(|m| problems.push(Problem::new("checker.expect", m)));
+                let script = self
+                    .scripts
+                    .compile_located(expect)
+                    .map_err(|error| problems.push(error.problem("checker.expect")));
                 let expect = Arc::new(ExpectChecker::new(script.ok()?, tolerance, case_sensitive.unwrap_or(false)));
                 (expect_checker(&expect), Some(expect))
             }
             Some(CheckerSpec::Script { script }) => {
-                let script = self.scripts.compile(script).map_err(|m| problems.push(Problem::new("checker.script", m)));
+                let script = self
+                    .scripts
+                    .compile_located(script)
+                    .map_err(|error| problems.push(error.problem("checker.script")));
                 (script_checker(script.ok()?), None)
             }
         };
