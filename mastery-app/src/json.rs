@@ -47,6 +47,10 @@ pub enum Event<'a> {
         /// Why an invalid answer could not be judged; absent for the other verdicts.
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<&'a str>,
+        /// The expected answer: only after an incorrect one, in a quiz with
+        /// `reveal = "after_incorrect"`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expected: Option<&'a str>,
     },
     /// A line that is no answer at all (blank, or over the answer limit); the same question
     /// follows.
@@ -100,6 +104,7 @@ impl<'a> Event<'a> {
             verdict: answered.verdict.kind(),
             streak: answered.streak,
             reason,
+            expected: answered.expected.as_deref(),
         }
     }
 

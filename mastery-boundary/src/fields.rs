@@ -15,12 +15,14 @@ pub struct QuizFields {
     pub title: Option<String>,
     /// Correct answers in a row that master a template; at least 1, default 3.
     pub mastery: Option<i64>,
+    /// Whether learners see the expected answer: `"never"` (the default) or `"after_incorrect"`.
+    pub reveal: Option<String>,
 }
 
 impl QuizFields {
     /// Fields with a title and the default mastery.
     pub fn titled(title: impl Into<String>) -> Self {
-        QuizFields { title: Some(title.into()), mastery: None }
+        QuizFields { title: Some(title.into()), mastery: None, reveal: None }
     }
 
     /// The same fields with `mastery` set.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use mastery_core::{Quiz, Response, Session, Verdict};
+use mastery_core::{Quiz, Response, Reveal, Session, Verdict};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -51,6 +51,9 @@ pub struct Answered {
     pub mastered: bool,
     /// Templates mastered so far, of how many.
     pub progress: Progress,
+    /// The answer that was expected: only after an incorrect answer, and only in a quiz that
+    /// reveals answers ([`mastery_core::Reveal::AfterIncorrect`]).
+    pub expected: Option<String>,
     /// What comes next.
     pub next: Next,
 }
@@ -313,12 +316,17 @@ impl SessionWorker {
             mastery_core::Next::Failed(error) => Next::Failed(error.into()),
         };
         let quiz = self.session.quiz();
+        let expected = match (quiz.reveal(), &turn.verdict) {
+            (Reveal::AfterIncorrect, Verdict::Incorrect) => turn.question.expected_answer(),
+            _ => None,
+        };
         Ok(Answered {
             question: QuestionView::new(turn.question),
             verdict: turn.verdict,
             streak: turn.outcome.streak,
             mastered: turn.outcome.mastered,
             progress: Progress { mastered: quiz.mastered_count(), templates: quiz.template_count() },
+            expected,
             next,
         })
     }

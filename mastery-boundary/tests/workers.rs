@@ -229,7 +229,7 @@ async fn adding_a_template_to_an_unknown_quiz_is_an_error_and_the_manager_keeps_
     let (_, templates) = one_plus_two_fields(2);
     assert_eq!(mastery.add_template("Nope", templates[0].clone()).await, Err(MasteryError::NoSuchQuiz("Nope".into())));
     assert!(mastery.lookup_quiz_by_title("Math").await.unwrap().is_some());
-    let invalid = mastery.build_quiz(QuizFields { title: None, mastery: Some(0) }).await.unwrap_err();
+    let invalid = mastery.build_quiz(QuizFields { title: None, mastery: Some(0), reveal: None }).await.unwrap_err();
     assert_eq!(
         invalid.to_string(),
         "invalid input: title: title is required; mastery: mastery must be at least 1, got 0"

@@ -116,6 +116,9 @@ impl Output {
             }
         };
         self.line(&format!("{verdict}  {}", self.paint(DIM, &progress)))?;
+        if let Some(expected) = &answered.expected {
+            self.line(&format!("  the answer was {}", self.paint(BOLD, &printable(expected))))?;
+        }
         if answered.mastered {
             self.line(&self.paint(GREEN, &format!("★ mastered {}", printable(template))))?;
         }

@@ -175,3 +175,60 @@ fn help_names_the_environment_and_where_the_database_is() {
     }
     assert!(help.contains(&format!("(here: {})", home.db().display())), "{help}");
 }
+
+const REVEALING: &str = r#"
+title = "Doubles"
+mastery = 1
+reveal = "after_incorrect"
+
+[[templates]]
+name = "double"
+category = "numbers"
+raw = "Double {{n}}"
+generators = { n = [21] }
+checker = { expect = "n * 2" }
+"#;
+
+#[test]
+fn a_quiz_that_reveals_shows_the_expected_answer_after_a_miss_only() {
+    let home = Home::new();
+    let quiz = home.file("doubles.toml", REVEALING);
+    let mut run = home.drive(&[&quiz]);
+    run.event();
+    run.answer("l2");
+    assert!(run.event().get("expected").is_none(), "an invalid answer reveals nothing");
+    run.event();
+    run.answer("41");
+    let missed = run.event();
+    assert_eq!((&missed["verdict"], &missed["expected"]), (&json!("incorrect"), &json!("42")), "{missed}");
+    run.event();
+    run.answer("42");
+    assert!(run.event().get("expected").is_none(), "a right answer needs no reveal");
+    assert_eq!(run.close_input(), 0);
+
+    // On a terminal-less text run the miss shows the answer too.
+    let (_, text, _) = home.run(&["run", &quiz, "--email", "text@example.com"], "41\n");
+    assert!(text.contains("the answer was 42"), "{text}");
+}
+
+#[test]
+fn by_default_no_answer_is_ever_revealed() {
+    let home = Home::new();
+    let quiz = home.file("quiet.toml", &REVEALING.replace("reveal = \"after_incorrect\"\n", ""));
+    let mut run = home.drive(&[&quiz]);
+    run.event();
+    run.answer("41");
+    let missed = run.event();
+    assert_eq!(missed["verdict"], "incorrect");
+    assert!(missed.get("expected").is_none(), "{missed}");
+    assert_eq!(run.close_input(), 0);
+}
+
+#[test]
+fn a_misspelt_reveal_is_a_problem_naming_the_value() {
+    let home = Home::new();
+    let quiz = home.file("typo.toml", &REVEALING.replace("after_incorrect", "always"));
+    let (status, _, stderr) = home.run(&["check", &quiz], "");
+    assert_eq!(status, 1);
+    assert!(stderr.contains("reveal: reveal must be \"never\" or \"after_incorrect\", got \"always\""), "{stderr}");
+}

@@ -96,17 +96,50 @@ pub type CheckFn = dyn Fn(Substitutions<'_>, &str) -> Result<Verdict, String> + 
 /// assert!(matches!(sum.check(subs, "l2"), Ok(Verdict::Invalid(_))));
 /// ```
 #[derive(Clone)]
-pub struct Checker(Arc<CheckFn>);
+pub struct Checker {
+    check: Arc<CheckFn>,
+    expected: Option<Arc<ExpectedFn>>,
+}
+
+/// The signature of a function that states the answer a checker expects, where there is one.
+pub type ExpectedFn = dyn Fn(Substitutions<'_>) -> Option<String> + Send + Sync;
 
 impl Checker {
     /// Wraps a checker function.
     pub fn new(check: impl Fn(Substitutions<'_>, &str) -> Result<Verdict, String> + Send + Sync + 'static) -> Self {
-        Self(Arc::new(check))
+        Self { check: Arc::new(check), expected: None }
+    }
+
+    /// The same checker, able to state the answer it expects, so that a quiz can show it after a
+    /// miss (see [`Reveal`](crate::Reveal)). A checker that accepts many answers may have none.
+    ///
+    /// ```
+    /// use mastery_core::{Checker, Substitutions, Value, checker};
+    /// use std::sync::Arc;
+    ///
+    /// let term = |subs: Substitutions<'_>| subs.get("n").and_then(Value::as_integer);
+    /// let double = Checker::new(move |subs, answer| Ok(checker::compare_integer(term(subs).unwrap_or(0) * 2, answer)))
+    ///     .with_expected(move |subs| term(subs).map(|n| (n * 2).to_string()));
+    /// let names: Vec<Arc<str>> = vec!["n".into()];
+    /// let values = vec![Value::Integer(21)];
+    /// assert_eq!(double.expected(Substitutions::new(&names, &values)), Some("42".to_string()));
+    /// ```
+    pub fn with_expected(
+        mut self,
+        expected: impl Fn(Substitutions<'_>) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.expected = Some(Arc::new(expected));
+        self
     }
 
     /// Judges `answer` for a question with these substitutions.
     pub fn check(&self, substitutions: Substitutions<'_>, answer: &str) -> Result<Verdict, String> {
-        (self.0)(substitutions, answer)
+        (self.check)(substitutions, answer)
+    }
+
+    /// The answer expected for these substitutions, when the checker can state one.
+    pub fn expected(&self, substitutions: Substitutions<'_>) -> Option<String> {
+        self.expected.as_ref().and_then(|expected| expected(substitutions))
     }
 }
 

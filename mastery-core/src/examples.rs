@@ -13,15 +13,19 @@ pub const DEMO_TITLE: &str = "Arithmetic";
 
 /// A checker for `left OP right` questions: the answer must be `combine(left, right)`.
 pub fn integer_checker(combine: fn(i64, i64) -> i64) -> Checker {
-    Checker::new(move |substitutions: Substitutions<'_>, answer: &str| {
+    let expected = move |substitutions: Substitutions<'_>| {
         let term = |name: &str| {
             substitutions
                 .get(name)
                 .and_then(Value::as_integer)
                 .ok_or_else(|| format!("substitution {name:?} is not an integer"))
         };
-        Ok(compare_integer(combine(term("left")?, term("right")?), answer))
+        Ok::<_, String>(combine(term("left")?, term("right")?))
+    };
+    Checker::new(move |substitutions: Substitutions<'_>, answer: &str| {
+        Ok(compare_integer(expected(substitutions)?, answer))
     })
+    .with_expected(move |substitutions| expected(substitutions).ok().map(|value| value.to_string()))
 }
 
 /// A `{{left}} OP {{right}}` template with both terms drawn from inclusive ranges.

@@ -46,12 +46,12 @@ mod session;
 mod template;
 mod value;
 
-pub use checker::{Checker, Verdict};
+pub use checker::{Checker, ExpectedFn, Verdict};
 pub use error::{QuizError, TemplateError};
 pub use generator::Generator;
 pub use history::MasteryFold;
 pub use question::Question;
-pub use quiz::{AnswerOutcome, DEFAULT_MASTERY, Quiz};
+pub use quiz::{AnswerOutcome, DEFAULT_MASTERY, Quiz, Reveal};
 pub use random::{RandomSource, SplitMix64};
 pub use response::{Response, Timestamp};
 pub use session::{Next, Session, Turn};

@@ -92,7 +92,13 @@ impl Question {
         Substitutions::new(self.template.generator_names(), self.values.as_slice())
     }
 
-    /// Judges an answer with the template's checker.
+    /// The answer the checker expects for this question, when it can state one. Only for the
+    /// author's eyes, or a learner's after a miss when the quiz reveals answers.
+    pub fn expected_answer(&self) -> Option<String> {
+        self.template.checker().expected(self.substitutions())
+    }
+
+    /// Judges `answer` with the template's checker.
     ///
     /// Fails with [`QuizError::Checker`] when the checker itself fails on this answer, so that a
     /// self-test can report it; [`crate::Response::new`] records such an answer as invalid instead.

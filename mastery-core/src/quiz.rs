@@ -12,6 +12,16 @@ use crate::template::Template;
 /// The default number of correct answers in a row that masters a template.
 pub const DEFAULT_MASTERY: u32 = 3;
 
+/// Whether a learner is shown the expected answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reveal {
+    /// Never: the default, and the only choice for an exam.
+    #[default]
+    Never,
+    /// After an incorrect answer, for practice: the learner learns what was expected.
+    AfterIncorrect,
+}
+
 /// A quiz: templates grouped by category, asked in cycles until each is mastered.
 ///
 /// Templates are addressed inside the quiz by their position in the order they were added, so the
@@ -47,6 +57,7 @@ pub struct Quiz {
     mastered_count: u32,
     current: Option<(usize, Arc<Question>)>,
     last_response: Option<Response>,
+    reveal: Reveal,
 }
 
 /// A template with its bookkeeping; its index in `entries` is its id within the quiz.
@@ -128,6 +139,7 @@ impl Quiz {
             mastered_count: 0,
             current: None,
             last_response: None,
+            reveal: Reveal::Never,
         })
     }
 
@@ -183,6 +195,17 @@ impl Quiz {
         }
         self.last_response = Some(response);
         Ok(outcome)
+    }
+
+    /// Sets whether learners are shown the expected answer after a miss.
+    pub fn set_reveal(&mut self, reveal: Reveal) -> &mut Quiz {
+        self.reveal = reveal;
+        self
+    }
+
+    /// Whether learners are shown the expected answer after a miss.
+    pub fn reveal(&self) -> Reveal {
+        self.reveal
     }
 
     /// The quiz's title.

@@ -25,7 +25,7 @@ pub(super) struct Walk {
 
 type Entry<'i> = (&'i Spanned<Cow<'i, str>>, &'i Spanned<DeValue<'i>>);
 
-const ROOT_KEYS: &[&str] = &["title", "mastery", "templates"];
+const ROOT_KEYS: &[&str] = &["title", "mastery", "reveal", "templates"];
 const TEMPLATE_KEYS: &[&str] = &["name", "category", "instructions", "raw", "generators", "checker"];
 const CHECKER_KEYS: &[&str] = &["expect", "tolerance", "case_sensitive", "script"];
 const GENERATOR_KEYS: &[&str] = &["range", "script"];
@@ -49,6 +49,7 @@ impl Walk {
             match key.get_ref().as_ref() {
                 "title" => quiz.title = self.text(&field, value),
                 "mastery" => quiz.mastery = self.integer(&field, value),
+                "reveal" => quiz.reveal = self.text(&field, value),
                 "templates" => templates = self.templates(value),
                 _ => self.unknown_key(key, "", ROOT_KEYS),
             }

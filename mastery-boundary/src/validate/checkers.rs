@@ -90,7 +90,9 @@ impl ExpectChecker {
 /// The core checker that runs `expect`; the caller keeps its own handle for the self-test.
 pub(super) fn expect_checker(expect: &Arc<ExpectChecker>) -> Checker {
     let judge = Arc::clone(expect);
+    let states = Arc::clone(expect);
     Checker::new(move |subs, answer| judge.judge(subs, answer))
+        .with_expected(move |subs| states.expected(subs).ok().map(|expected| expected.answer_text()))
 }
 
 /// The core checker that runs a `script` checker: `true` or `false` is the verdict, a text marks

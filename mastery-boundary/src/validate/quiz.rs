@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use mastery_core::{DEFAULT_MASTERY, Quiz};
+use mastery_core::{DEFAULT_MASTERY, Quiz, Reveal};
 
 use super::{ValidQuiz, ValidTemplate, Validator, fail};
 use crate::fields::{QuizFields, TemplateFields};
@@ -16,7 +16,7 @@ impl Validator {
     /// use mastery_boundary::{QuizFields, Validator};
     ///
     /// let problems = Validator::default()
-    ///     .quiz(&QuizFields { title: Some("  ".into()), mastery: Some(0) })
+    ///     .quiz(&QuizFields { title: Some("  ".into()), mastery: Some(0), reveal: None })
     ///     .unwrap_err();
     /// let found: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
     /// assert_eq!(found, ["title: title must not be blank", "mastery: mastery must be at least 1, got 0"]);
@@ -32,9 +32,19 @@ impl Validator {
             }
             Some(m) => Some(m as u32),
         };
-        match (title, mastery) {
-            (Some(title), Some(mastery)) if problems.is_empty() => {
-                Quiz::new(title, mastery).map_err(|e| Problems(vec![Problem::new("title", e.to_string())]))
+        let reveal = match fields.reveal.as_deref() {
+            None | Some("never") => Some(Reveal::Never),
+            Some("after_incorrect") => Some(Reveal::AfterIncorrect),
+            Some(other) => {
+                fail(&mut problems, "reveal", format!("reveal must be \"never\" or \"after_incorrect\", got {other:?}"))
+            }
+        };
+        match (title, mastery, reveal) {
+            (Some(title), Some(mastery), Some(reveal)) if problems.is_empty() => {
+                let mut quiz =
+                    Quiz::new(title, mastery).map_err(|e| Problems(vec![Problem::new("title", e.to_string())]))?;
+                quiz.set_reveal(reveal);
+                Ok(quiz)
             }
             _ => Err(Problems(problems)),
         }
