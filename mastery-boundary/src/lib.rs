@@ -50,6 +50,8 @@ mod check;
 mod coarse_clock;
 mod error;
 mod fields;
+#[doc(hidden)]
+pub mod fuzzing;
 mod manager;
 mod mastery;
 mod port;
