@@ -455,6 +455,16 @@ mod tests {
     /// Only catches a hang: the machine running the tests may be slow and noisy.
     const HANG: Duration = Duration::from_secs(10);
 
+    /// Runs each source, which must fail with a message containing its expected text, and not hang.
+    fn assert_each_stops<T: std::fmt::Debug>(cases: &[(&str, &str)], run: impl Fn(&str) -> Result<T, String>) {
+        for (source, expected) in cases {
+            let start = Instant::now();
+            let error = run(source).unwrap_err();
+            assert!(error.contains(expected), "{source}: {error}");
+            assert!(start.elapsed() < HANG, "{source} took {:?}", start.elapsed());
+        }
+    }
+
     #[test]
     fn rand_draws_from_the_injected_source_reproducibly() {
         let script = Scripts::default().compile("rand(1, 6) * 10").unwrap();
@@ -477,12 +487,7 @@ mod tests {
             ("timestamp()", "timestamp() is not available to quiz scripts"),
             ("exit(1)", "is not available to quiz scripts"),
         ];
-        for (source, expected) in cases {
-            let start = Instant::now();
-            let error = run_generator(source).unwrap_err();
-            assert!(error.contains(expected), "{source}: {error}");
-            assert!(start.elapsed() < HANG, "{source} took {:?}", start.elapsed());
-        }
+        assert_each_stops(&cases, run_generator);
     }
 
     #[test]
@@ -492,12 +497,7 @@ mod tests {
             ("fn f(n) { f(n + 1) } f(answer.len())", "script recursed too deeply"),
             ("while answer != \"\" { } true", "script ran too long"),
         ];
-        for (source, expected) in cases {
-            let start = Instant::now();
-            let error = evaluate(source).unwrap_err();
-            assert!(error.contains(expected), "{source}: {error}");
-            assert!(start.elapsed() < HANG, "{source} took {:?}", start.elapsed());
-        }
+        assert_each_stops(&cases, evaluate);
     }
 
     #[test]
