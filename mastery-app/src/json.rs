@@ -52,6 +52,13 @@ pub enum Event<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         expected: Option<&'a str>,
     },
+    /// The learner's open session was resumed: it comes before the first question.
+    Resumed {
+        /// The session's id in the store.
+        session: u64,
+        /// Answers stored in it before this run.
+        answers: usize,
+    },
     /// A line that is no answer at all (blank, or over the answer limit); the same question
     /// follows.
     Rejected {

@@ -5,9 +5,12 @@
 
 use std::sync::Arc;
 
-use mastery_boundary::{RecordError, RecordErrorKind, RecordFuture, ResponsePort, Withdrawal};
-use mastery_core::Response;
-use mastery_persistence::{Pending, ResponseRecord, ResponseStore, StoreError, StoreErrorKind};
+use mastery_boundary::{
+    OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture, ResponsePort, SessionStart, StoredTurn,
+    Withdrawal,
+};
+use mastery_core::{Response, SessionEnding, Timestamp};
+use mastery_persistence::{NewSession, ResponseRecord, ResponseStore, StoreError, StoreErrorKind};
 
 /// A [`ResponsePort`] that records into any [`ResponseStore`].
 ///
@@ -17,16 +20,55 @@ use mastery_persistence::{Pending, ResponseRecord, ResponseStore, StoreError, St
 pub struct StorePort(pub Arc<dyn ResponseStore>);
 
 impl ResponsePort for StorePort {
-    fn record(&self, response: &Response) -> RecordFuture {
-        recorded(self.0.record(ResponseRecord::from(response)))
+    fn record(&self, place: Place, response: &Response) -> RecordFuture {
+        recorded(self.0.record(record_at(place, response)))
     }
 
-    fn record_withdrawable(&self, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
-        recorded(self.0.record_withdrawable(ResponseRecord::from(response), withdrawal))
+    fn record_withdrawable(&self, place: Place, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
+        recorded(self.0.record_withdrawable(record_at(place, response), withdrawal))
+    }
+
+    fn open_session(&self, title: &str, email: &str) -> PortFuture<Option<OpenSession>> {
+        let stored = self.0.open_session(title, email);
+        recorded(async move {
+            let Some(stored) = stored.await? else { return Ok(None) };
+            let answers = stored
+                .responses
+                .into_iter()
+                .map(|record| StoredTurn {
+                    verdict: record.verdict.kind().to_string(),
+                    template: record.template,
+                    asked: record.asked,
+                    answer: record.answer,
+                    at: Timestamp::from_millis(record.answered_at_ms),
+                })
+                .collect();
+            let session = stored.session;
+            Ok(Some(OpenSession { id: session.id, version: session.quiz_version, seed: session.seed, answers }))
+        })
+    }
+
+    fn start_session(&self, start: SessionStart<'_>) -> PortFuture<u64> {
+        recorded(self.0.start_session(NewSession {
+            quiz_title: start.title.to_string(),
+            quiz_version: start.version.to_string(),
+            email: start.email.to_string(),
+            seed: start.seed,
+            started_at_ms: start.at.as_millis(),
+        }))
+    }
+
+    fn end_session(&self, id: u64, ending: SessionEnding, at: Timestamp, reason: Option<String>) -> PortFuture<()> {
+        let ended = self.0.end_session(id, ending, at.as_millis(), reason);
+        recorded(async move { ended.await.map(drop) })
     }
 }
 
-fn recorded(pending: Pending<()>) -> RecordFuture {
+fn record_at(place: Place, response: &Response) -> ResponseRecord {
+    ResponseRecord::at(response, mastery_persistence::Place { session: place.session, position: place.position })
+}
+
+fn recorded<T>(pending: impl Future<Output = Result<T, StoreError>> + Send + 'static) -> PortFuture<T> {
     Box::pin(async move { pending.await.map_err(|error| record_error(&error)) })
 }
 

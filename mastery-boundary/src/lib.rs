@@ -70,7 +70,8 @@ pub use error::MasteryError;
 pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
 pub use mastery::{Mastery, MasteryConfig, validate_email};
 pub use port::{
-    Clock, FnPort, NoPersistence, RecordError, RecordErrorKind, RecordFuture, ResponsePort, SystemClock, Withdrawal,
+    Clock, FnPort, NoPersistence, OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture,
+    ResponsePort, SessionStart, StoredTurn, SystemClock, Withdrawal,
 };
 pub use problem::{Problem, Problems};
 pub use proctor::{Notify, ProctorEvent};
@@ -78,7 +79,7 @@ pub use quiz_file::{
     CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, load_quiz_file, parse_quiz_text,
 };
 pub use script::{ScriptLimits, Scripts};
-pub use session::{Answered, Next};
+pub use session::{Abandoned, Answered, Next, TakeOptions, Taken};
 pub use supervisor::{ChildSpec, RestartIntensity, StartChild, Supervisor, SupervisorError};
 pub use validate::{ExpectChecker, Limits, ValidQuiz, ValidTemplate, Validator};
 pub use view::{Progress, QuestionView};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mastery_core::Quiz;
+use mastery_core::{Quiz, SessionEnding};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -15,7 +15,7 @@ use crate::manager::{QuizManager, run_manager};
 use crate::port::{Clock, NoPersistence, ResponsePort, SystemClock};
 use crate::problem::{Problem, Problems};
 use crate::proctor::{Notify, Proctor, run_proctor};
-use crate::session::{Answered, SessionConfig, SessionSupervisor};
+use crate::session::{Answered, SessionConfig, SessionSupervisor, TakeOptions, Taken};
 use crate::supervisor::{ChildSpec, RestartIntensity, Supervisor, SupervisorError};
 use crate::validate::Validator;
 use crate::view::QuestionView;
@@ -183,14 +183,24 @@ impl Mastery {
         self.inner.manager.remove_quiz(title).await
     }
 
-    /// Starts a session of the quiz for `email`, with a fresh random seed.
-    pub async fn take_quiz(&self, title: &str, email: &str) -> Result<(), MasteryError> {
-        self.take_quiz_seeded(title, email, self.inner.seeds.next()).await
+    /// Takes the quiz for `email`: resumes the learner's open session if the port kept one of
+    /// this quiz version, else starts a new one with a fresh random seed.
+    pub async fn take_quiz(&self, title: &str, email: &str) -> Result<Taken, MasteryError> {
+        self.take_quiz_with(title, email, TakeOptions { seed: self.inner.seeds.next(), restart: false }).await
     }
 
-    /// Starts a session whose questions are drawn from `seed`: the same seed and the same answers
-    /// give the same questions.
-    pub async fn take_quiz_seeded(&self, title: &str, email: &str, seed: u64) -> Result<(), MasteryError> {
+    /// Like [`Mastery::take_quiz`], drawing a new session's questions from `seed`: the same seed
+    /// and the same answers give the same questions.
+    pub async fn take_quiz_seeded(&self, title: &str, email: &str, seed: u64) -> Result<Taken, MasteryError> {
+        self.take_quiz_with(title, email, TakeOptions { seed, restart: false }).await
+    }
+
+    /// Takes the quiz as `options` say: with `restart`, an open session is abandoned, not resumed.
+    ///
+    /// A stored session is resumed by replaying its answers through the core with its seed: the
+    /// same current question, streaks and next questions. One that cannot be (the quiz changed,
+    /// or its history no longer replays) is ended as abandoned, and [`Taken::abandoned`] says why.
+    pub async fn take_quiz_with(&self, title: &str, email: &str, options: TakeOptions) -> Result<Taken, MasteryError> {
         validate_email(email)?;
         let quiz = self
             .inner
@@ -198,7 +208,7 @@ impl Mastery {
             .lookup_quiz_by_title(title)
             .await?
             .ok_or_else(|| MasteryError::NoSuchQuiz(title.to_string()))?;
-        self.inner.sessions.start(quiz, Arc::from(email), seed)
+        self.inner.sessions.start(quiz, Arc::from(email), options).await
     }
 
     /// Picks the session's next question (abandoning an unanswered one); `None` when the quiz is
@@ -242,14 +252,14 @@ impl Mastery {
         self.inner.sessions.active_sessions_for(title)
     }
 
-    /// Ends the sessions named by `(title, email)`; returns how many were live.
+    /// Ends the sessions named by `(title, email)` as stopped; returns how many were live.
     pub fn end_sessions(&self, keys: &[(String, String)]) -> usize {
-        self.inner.sessions.end_sessions(keys)
+        self.inner.sessions.end_sessions(keys, SessionEnding::Stopped)
     }
 
-    /// Ends every session of the quiz titled `title`; returns how many were live.
+    /// Ends every session of the quiz titled `title` as stopped; returns how many were live.
     pub fn end_sessions_for(&self, title: &str) -> usize {
-        self.inner.sessions.end_sessions_for(title)
+        self.inner.sessions.end_sessions_for(title, SessionEnding::Stopped)
     }
 
     /// Live sessions across every quiz.

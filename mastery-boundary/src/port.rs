@@ -5,9 +5,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use mastery_core::{Response, Timestamp};
+use mastery_core::{Response, SessionEnding, Timestamp};
 
 /// What recording a response returns: resolves once the response is durable, or with why not.
 pub type RecordFuture = Pin<Box<dyn Future<Output = Result<(), RecordError>> + Send>>;
@@ -62,6 +63,65 @@ impl From<&str> for RecordError {
     }
 }
 
+/// What a port's session calls return.
+pub type PortFuture<T> = Pin<Box<dyn Future<Output = Result<T, RecordError>> + Send>>;
+
+/// Where an answer stands: its session (an id the port gave) and how many answers of the session
+/// came before it. A port that keeps one answer per place refuses a second history of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Place {
+    /// The session's id.
+    pub session: u64,
+    /// The answer's position in it, from 0.
+    pub position: u64,
+}
+
+/// A session about to start, as the port is asked to keep it (before its first question).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionStart<'a> {
+    /// The quiz's title.
+    pub title: &'a str,
+    /// The quiz's version.
+    pub version: &'a str,
+    /// The learner's email.
+    pub email: &'a str,
+    /// The seed its questions are drawn from.
+    pub seed: u64,
+    /// When it starts.
+    pub at: Timestamp,
+}
+
+/// A learner's open session as the port kept it: what resuming it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSession {
+    /// The session's id.
+    pub id: u64,
+    /// The quiz version it was taken with; `None` when unknown.
+    pub version: Option<String>,
+    /// Its seed; `None` when unknown (such a session cannot be resumed).
+    pub seed: Option<u64>,
+    /// Its answers, in order.
+    pub answers: Vec<StoredTurn>,
+}
+
+/// One stored answer of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTurn {
+    /// The template asked.
+    pub template: String,
+    /// The question as asked.
+    pub asked: String,
+    /// The answer given.
+    pub answer: String,
+    /// The verdict's kind then: `correct`, `incorrect` or `invalid`.
+    pub verdict: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Session ids for ports that keep no sessions: distinct within the process.
+static LOCAL_SESSION_IDS: AtomicU64 = AtomicU64::new(1);
+
 /// Completes when a session gives up waiting for a record: its time ran out.
 pub type Withdrawal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -76,16 +136,38 @@ pub type Withdrawal = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// stays silent, ends the session rather than guess (see [`MasteryError::RecordUnknown`]).
 ///
 /// [`MasteryError::RecordUnknown`]: crate::MasteryError::RecordUnknown
+///
+/// Sessions are kept through the same port: a session is stored as it starts, and ended when it
+/// finishes or time is up. A port that keeps no sessions keeps the defaults: nothing to resume,
+/// ids distinct within the process, endings forgotten.
 pub trait ResponsePort: Send + Sync + 'static {
-    /// Records one response.
-    fn record(&self, response: &Response) -> RecordFuture;
+    /// Records one response, given at `place`.
+    fn record(&self, place: Place, response: &Response) -> RecordFuture;
 
     /// Records one response unless `withdrawal` completes while the port can still stop it.
     /// Must resolve promptly after `withdrawal` does: `Err` if the response is not stored and
     /// never will be, else the outcome of the write already under way.
-    fn record_withdrawable(&self, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
+    fn record_withdrawable(&self, place: Place, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
         drop(withdrawal);
-        self.record(response)
+        self.record(place, response)
+    }
+
+    /// The learner's latest session of the quiz, with its answers, if it is still open.
+    fn open_session(&self, title: &str, email: &str) -> PortFuture<Option<OpenSession>> {
+        let _ = (title, email);
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Keeps a new session and gives its id.
+    fn start_session(&self, start: SessionStart<'_>) -> PortFuture<u64> {
+        let _ = start;
+        Box::pin(std::future::ready(Ok(LOCAL_SESSION_IDS.fetch_add(1, Ordering::Relaxed))))
+    }
+
+    /// Ends the session `id` as `ending` (a session already ended keeps its first ending).
+    fn end_session(&self, id: u64, ending: SessionEnding, at: Timestamp, reason: Option<String>) -> PortFuture<()> {
+        let _ = (id, ending, at, reason);
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
@@ -94,12 +176,13 @@ pub trait ResponsePort: Send + Sync + 'static {
 pub struct NoPersistence;
 
 impl ResponsePort for NoPersistence {
-    fn record(&self, _response: &Response) -> RecordFuture {
+    fn record(&self, _place: Place, _response: &Response) -> RecordFuture {
         Box::pin(std::future::ready(Ok(())))
     }
 }
 
-/// A port made from a function, as the book passes one.
+/// A port made from a function, as the book passes one: it is given each response (not its
+/// place) and keeps no sessions.
 ///
 /// ```
 /// use mastery_boundary::{FnPort, ResponsePort};
@@ -117,7 +200,7 @@ where
     F: Fn(&Response) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), RecordError>> + Send + 'static,
 {
-    fn record(&self, response: &Response) -> RecordFuture {
+    fn record(&self, _place: Place, response: &Response) -> RecordFuture {
         Box::pin((self.0)(response))
     }
 }

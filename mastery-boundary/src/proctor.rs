@@ -172,7 +172,7 @@ impl ProctorState {
             if let Err(error) = self.manager.remove_quiz(&open.title).await {
                 tracing::error!(quiz = %open.title, %error, "the proctor could not remove the quiz");
             }
-            let sessions_ended = self.sessions.end_sessions_for(&open.title);
+            let sessions_ended = self.sessions.end_sessions_for(&open.title, mastery_core::SessionEnding::TimeUp);
             tracing::info!(quiz = %open.title, sessions_ended, "proctor closed the quiz");
             if let Some(notify) = &open.notify {
                 notify(ProctorEvent::Stopped { title: open.title, sessions_ended });

@@ -10,14 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use mastery_core::{Quiz, Response, Reveal, Session, Verdict};
+use mastery_core::{Quiz, Response, Reveal, Session, SessionEnding, StoredAnswer, Verdict};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
-use crate::port::{Clock, RecordError, ResponsePort, Withdrawal};
+use crate::port::{Clock, OpenSession, Place, PortFuture, RecordError, ResponsePort, SessionStart, Withdrawal};
 use crate::registry::{Entry, Registry};
 use crate::view::{Progress, QuestionView};
 
@@ -33,6 +33,39 @@ pub(crate) type Mail = Box<SessionCall>;
 pub(crate) enum SessionCall {
     Select(u64, oneshot::Sender<Result<Option<QuestionView>, MasteryError>>),
     Answer(u64, Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
+    /// The session is ended from outside (the quiz closed, or it was stopped): store how, then stop.
+    End(SessionEnding),
+}
+
+/// What taking a quiz did: a new session, or an open one resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// The session's id in the store.
+    pub session: u64,
+    /// Answers replayed when an open session was resumed; `None` for a new session.
+    pub resumed: Option<usize>,
+    /// An open session that was given up for this one, and why.
+    pub abandoned: Option<Abandoned>,
+    /// Templates mastered so far (none in a new session).
+    pub progress: Progress,
+}
+
+/// An open session that was not resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Abandoned {
+    /// Its id.
+    pub session: u64,
+    /// Why it was not resumed, for the learner.
+    pub reason: String,
+}
+
+/// How to take a quiz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TakeOptions {
+    /// The seed of a new session (a resumed one keeps its own).
+    pub seed: u64,
+    /// Abandon an open session rather than resume it.
+    pub restart: bool,
 }
 
 /// The deadline of a call that has none.
@@ -100,8 +133,10 @@ impl SessionSupervisor {
         }
     }
 
-    /// Starts a session of `quiz` for `email`, drawing questions from `seed`.
-    pub(crate) fn start(&self, quiz: Quiz, email: Arc<str>, seed: u64) -> Result<(), MasteryError> {
+    /// Starts a session of `quiz` for `email`: the learner's open session resumed by replay when
+    /// it has the quiz's version, else a new one drawn from `options.seed`. The session is stored
+    /// before this returns, so before its first question is shown.
+    pub(crate) async fn start(&self, quiz: Quiz, email: Arc<str>, options: TakeOptions) -> Result<Taken, MasteryError> {
         if self.tasks.is_closed() {
             return Err(MasteryError::ShutDown);
         }
@@ -111,15 +146,63 @@ impl SessionSupervisor {
         if !self.registry.insert(&title, &email, Entry { id, mailbox }) {
             return Err(MasteryError::AlreadyStarted { title: title.to_string(), email: email.to_string() });
         }
-        let span = tracing::info_span!("session", quiz = %title, email = %email);
+        // From here the entry is held by the guard: an error, or a caller who stops waiting,
+        // removes it again.
+        let guard = RegistryGuard { registry: Arc::clone(&self.registry), title, email: Arc::clone(&email), id };
+        let (session, taken, position) = self.open(quiz, &email, options).await?;
+        let span = tracing::info_span!("session", quiz = %guard.title, email = %email, id = taken.session);
         let worker = SessionWorker {
-            session: Session::new(quiz, seed),
-            email: Arc::clone(&email),
+            session,
+            email,
+            id: taken.session,
+            position,
             config: Arc::clone(&self.config),
-            guard: RegistryGuard { registry: Arc::clone(&self.registry), title, email, id },
+            guard,
         };
         self.tasks.spawn(worker.run(inbox).instrument(span));
-        Ok(())
+        Ok(taken)
+    }
+
+    /// Resumes the learner's open session, or abandons it and stores a new one.
+    async fn open(&self, quiz: Quiz, email: &str, options: TakeOptions) -> Result<(Session, Taken, u64), MasteryError> {
+        let port = &self.config.port;
+        let now = self.config.clock.now();
+        let open = self.port_call(port.open_session(quiz.title(), email)).await?;
+        let mut abandoned = None;
+        if let Some(open) = open {
+            let replayed = match options.restart {
+                true => Err("the learner asked to start again".to_string()),
+                false => resume(&quiz, email, &open),
+            };
+            match replayed {
+                Ok(session) => {
+                    let answers = open.answers.len();
+                    let progress = progress_of(session.quiz());
+                    let taken = Taken { session: open.id, resumed: Some(answers), abandoned: None, progress };
+                    return Ok((session, taken, answers as u64));
+                }
+                Err(reason) => {
+                    let ending = port.end_session(open.id, SessionEnding::Abandoned, now, Some(reason.clone()));
+                    self.port_call(ending).await?;
+                    abandoned = Some(Abandoned { session: open.id, reason });
+                }
+            }
+        }
+        let start = SessionStart { title: quiz.title(), version: quiz.version(), email, seed: options.seed, at: now };
+        let id = self.port_call(port.start_session(start)).await?;
+        let progress = progress_of(&quiz);
+        Ok((Session::new(quiz, options.seed), Taken { session: id, resumed: None, abandoned, progress }, 0))
+    }
+
+    /// Waits for a port's session call, as long as the port is given for a response.
+    async fn port_call<T>(&self, call: PortFuture<T>) -> Result<T, MasteryError> {
+        match tokio::time::timeout(self.config.port_timeout, call).await {
+            Ok(result) => result.map_err(MasteryError::NotRecorded),
+            Err(_) => Err(MasteryError::NotRecorded(RecordError::unavailable(format!(
+                "the store did not answer within {:?}",
+                self.config.port_timeout
+            )))),
+        }
     }
 
     pub(crate) async fn select_question(&self, title: &str, email: &str) -> Result<Option<QuestionView>, MasteryError> {
@@ -186,14 +269,16 @@ impl SessionSupervisor {
         self.registry.emails_for(title)
     }
 
-    /// Ends the named sessions: each finishes the call in hand, then stops.
-    pub(crate) fn end_sessions(&self, keys: &[(String, String)]) -> usize {
-        keys.iter().filter_map(|(title, email)| self.registry.remove(title, email)).count()
+    /// Ends the named sessions as `ending`: each finishes the calls already sent, stores its
+    /// ending, then stops.
+    pub(crate) fn end_sessions(&self, keys: &[(String, String)], ending: SessionEnding) -> usize {
+        let ended: Vec<Entry> = keys.iter().filter_map(|(title, email)| self.registry.remove(title, email)).collect();
+        tell_ending(ended, ending)
     }
 
-    /// Ends every session of `title`, returning how many there were.
-    pub(crate) fn end_sessions_for(&self, title: &str) -> usize {
-        self.registry.drain(Some(title)).len()
+    /// Ends every session of `title` as `ending`, returning how many there were.
+    pub(crate) fn end_sessions_for(&self, title: &str, ending: SessionEnding) -> usize {
+        tell_ending(self.registry.drain(Some(title)), ending)
     }
 
     /// Live sessions.
@@ -212,6 +297,52 @@ impl SessionSupervisor {
     pub(crate) fn running_tasks(&self) -> usize {
         self.tasks.len()
     }
+}
+
+/// Sends each ended session its ending, behind the calls already in its mailbox.
+fn tell_ending(ended: Vec<Entry>, ending: SessionEnding) -> usize {
+    let count = ended.len();
+    for entry in ended {
+        match entry.mailbox.try_send(Box::new(SessionCall::End(ending))) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(message)) => match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(async move { entry.mailbox.send(message).await })),
+                // Without a runtime the session stops when its mailbox closes, its ending unstored:
+                // it stays open, to be resumed.
+                Err(_) => {}
+            },
+        }
+    }
+    count
+}
+
+fn progress_of(quiz: &Quiz) -> Progress {
+    Progress { mastered: quiz.mastered_count(), templates: quiz.template_count() }
+}
+
+/// Rebuilds an open session by replay, or says why it cannot be resumed.
+fn resume(quiz: &Quiz, email: &str, open: &OpenSession) -> Result<Session, String> {
+    let Some(seed) = open.seed else {
+        return Err("it was stored before sessions kept their seed, so it cannot be rebuilt".into());
+    };
+    match open.version.as_deref() {
+        Some(version) if version == quiz.version() => {}
+        Some(version) => {
+            return Err(format!(
+                "the quiz has changed since it was started (version {version} then, {} now)",
+                quiz.version()
+            ));
+        }
+        None => return Err("it was stored before quiz versions were kept".into()),
+    }
+    let answers = open.answers.iter().map(|turn| StoredAnswer {
+        template: &turn.template,
+        asked: &turn.asked,
+        answer: &turn.answer,
+        verdict: &turn.verdict,
+        at: turn.at,
+    });
+    Session::resume(quiz.clone(), seed, email, answers).map_err(|error| error.to_string())
 }
 
 /// Removes the session's registry entry when its task ends — normally or by a panic.
@@ -234,6 +365,10 @@ impl Drop for RegistryGuard {
 struct SessionWorker {
     session: Session,
     email: Arc<str>,
+    /// The session's id in the store.
+    id: u64,
+    /// Answers stored so far: the next answer's position.
+    position: u64,
     config: Arc<SessionConfig>,
     guard: RegistryGuard,
 }
@@ -250,6 +385,9 @@ impl SessionWorker {
                     };
                     let finished = matches!(selected, Ok(None));
                     self.deregister_if(finished);
+                    if finished {
+                        self.store_ending(SessionEnding::Finished).await;
+                    }
                     let _ = reply.send(selected);
                     finished
                 }
@@ -260,13 +398,21 @@ impl SessionWorker {
                         // reserved inside every idle session's task.
                         None => Box::pin(self.answer(answer, deadline)).await,
                     };
-                    let ends = matches!(
-                        answered,
-                        Ok(Answered { next: Next::Finished, .. }) | Err(MasteryError::RecordUnknown { .. })
-                    );
+                    let finished = matches!(answered, Ok(Answered { next: Next::Finished, .. }));
+                    let ends = finished || matches!(answered, Err(MasteryError::RecordUnknown { .. }));
                     self.deregister_if(ends);
+                    if finished {
+                        // Stored before the learner hears "finished": whoever reads the store
+                        // then finds the session ended.
+                        self.store_ending(SessionEnding::Finished).await;
+                    }
                     let _ = reply.send(answered);
                     ends
+                }
+                SessionCall::End(ending) => {
+                    self.store_ending(ending).await;
+                    tracing::info!(ending = ending.as_str(), "session ended");
+                    return;
                 }
             };
             if finished {
@@ -278,6 +424,17 @@ impl SessionWorker {
             }
         }
         tracing::info!("session ended");
+    }
+
+    /// Stores how the session ended. A failure is logged, not raised: every answer is stored
+    /// already, and a session left open is resumed next time, which loses nothing.
+    async fn store_ending(&self, ending: SessionEnding) {
+        let call = self.config.port.end_session(self.id, ending, self.config.clock.now(), None);
+        match tokio::time::timeout(self.config.port_timeout, call).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, ending = ending.as_str(), "the session's ending was not stored"),
+            Err(_) => tracing::warn!(ending = ending.as_str(), "the store did not answer storing the session's ending"),
+        }
     }
 
     /// A finished session leaves the registry before it replies, so that whoever hears "finished"
@@ -306,6 +463,7 @@ impl SessionWorker {
     async fn answer(&mut self, answer: Box<str>, deadline: u64) -> Result<Answered, MasteryError> {
         let response = self.session.respond(Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
         self.record(&response, deadline).await?;
+        self.position += 1;
         // Cannot fail: the response was just made from this session's current question. From here
         // on the answer is stored and counted: a failure to draw the next question comes beside
         // it (`Next::Failed`), never instead of it.
@@ -325,7 +483,7 @@ impl SessionWorker {
             verdict: turn.verdict,
             streak: turn.outcome.streak,
             mastered: turn.outcome.mastered,
-            progress: Progress { mastered: quiz.mastered_count(), templates: quiz.template_count() },
+            progress: progress_of(quiz),
             expected,
             next,
         })
@@ -343,7 +501,8 @@ impl SessionWorker {
         let limit = caller_left.map_or(self.config.port_timeout, |left| left.min(self.config.port_timeout));
         let (withdraw, withdrawn) = oneshot::channel::<()>();
         let withdrawal: Withdrawal = Box::pin(async move { drop(withdrawn.await) });
-        let mut recording = self.config.port.record_withdrawable(response, withdrawal);
+        let place = Place { session: self.id, position: self.position };
+        let mut recording = self.config.port.record_withdrawable(place, response, withdrawal);
         // A port that is done at once (memory, or a no-op) needs no timer: try it before arming one.
         let at_once = std::future::poll_fn(|context| Poll::Ready(recording.as_mut().poll(context))).await;
         let recorded = match at_once {

@@ -37,11 +37,11 @@ impl SlowPort {
 }
 
 impl ResponsePort for SlowPort {
-    fn record(&self, _response: &Response) -> RecordFuture {
+    fn record(&self, _place: mastery_boundary::Place, _response: &Response) -> RecordFuture {
         Box::pin(std::future::pending())
     }
 
-    fn record_withdrawable(&self, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
+    fn record_withdrawable(&self, _place: mastery_boundary::Place, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
         let (stored, answer, on_withdrawal) =
             (Arc::clone(&self.stored), response.answer().to_string(), self.on_withdrawal);
         Box::pin(async move {

@@ -92,7 +92,7 @@ enum Command {
         /// Who is taking the quiz.
         #[arg(long, default_value = "learner@localhost")]
         email: String,
-        /// Fixes the questions: the same seed and answers give the same run.
+        /// Fixes the questions of a new session: the same seed and answers give the same run.
         #[arg(long)]
         seed: Option<u64>,
         /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
@@ -104,6 +104,9 @@ enum Command {
         /// Write one JSON event per line instead of text.
         #[arg(long)]
         json: bool,
+        /// Start a new session instead of resuming your open one (which is then abandoned).
+        #[arg(long)]
+        restart: bool,
         /// Colour problems in the quiz file: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never.
         #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
         color: ColorChoice,
@@ -173,8 +176,8 @@ fn main() -> ExitCode {
     init_logging();
     let color = cli.command.color();
     let result = match cli.command {
-        Command::Run { quiz_file, email, seed, db, time_limit, json, .. } => {
-            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json }).map(|outcome| match outcome {
+        Command::Run { quiz_file, email, seed, db, time_limit, json, restart, .. } => {
+            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json, restart }).map(|outcome| match outcome {
                 Outcome::Interrupted => 130,
                 _ => 0,
             })

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use mastery_app::Event;
-use mastery_boundary::{Answered, QuestionView};
+use mastery_boundary::{Answered, QuestionView, Taken};
 use mastery_core::Verdict;
 
 use crate::text::printable;
@@ -83,6 +83,36 @@ impl Output {
         let mut out = io::stdout().lock();
         write!(out, "{} {} ", self.paint(BOLD, &asked), self.paint(DIM, "›"))?;
         out.flush()
+    }
+
+    /// Says that the learner's open session was resumed, or why one was not.
+    pub fn taken(&mut self, taken: &Taken) -> io::Result<()> {
+        self.mastered = taken.progress.mastered;
+        if let Some(abandoned) = &taken.abandoned {
+            let text = format!(
+                "Your open session was not resumed: {}. A new session starts.",
+                printable(&abandoned.reason)
+            );
+            match self.json {
+                // Events on stdout stay as the contract lists them; the learner is told on stderr.
+                true => {
+                    let mut err = io::stderr().lock();
+                    writeln!(err, "mastery: {text}")?;
+                }
+                false => self.line(&self.paint(YELLOW, &text))?,
+            }
+        }
+        let Some(answers) = taken.resumed else { return Ok(()) };
+        if self.json {
+            return self.event(&Event::Resumed { session: taken.session, answers });
+        }
+        let text = format!(
+            "Resuming your session where you stopped: {} so far, mastered {}/{}.",
+            counted(answers, "answer"),
+            taken.progress.mastered,
+            taken.progress.templates
+        );
+        self.line(&self.paint(DIM, &text))
     }
 
     /// A line that was no answer; the caller shows the question again.
@@ -184,7 +214,10 @@ impl Output {
         };
         self.line(&self.paint(BOLD, &printable(title)))?;
         self.line(&format!("{}; {rule}.", counted(self.templates, "template")))?;
-        self.line(&self.paint(DIM, "Ctrl-D or Ctrl-C stops; every answer is saved as you give it."))?;
+        self.line(&self.paint(
+            DIM,
+            "Ctrl-D or Ctrl-C stops; every answer is saved as you give it, and the next run resumes where you stopped.",
+        ))?;
         self.line("")
     }
 }

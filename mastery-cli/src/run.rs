@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mastery_app::{App, AppError, AppOptions};
-use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, QuestionView};
+use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, QuestionView, TakeOptions, Taken};
 use mastery_core::Quiz;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub time_limit: Option<Duration>,
     /// JSON events on stdout.
     pub json: bool,
+    /// Abandon the learner's open session instead of resuming it.
+    pub restart: bool,
 }
 
 /// Runs a quiz to its end: finished, time up, end of input or Ctrl-C.
@@ -90,6 +92,8 @@ struct Run<'a> {
     deadline: Option<Instant>,
     /// Hears when the Proctor closes the quiz; without a time limit its sender is gone at once.
     time_up: mpsc::UnboundedReceiver<()>,
+    /// The session taken: new, or resumed.
+    taken: Taken,
 }
 
 impl<'a> Run<'a> {
@@ -118,9 +122,9 @@ impl<'a> Run<'a> {
             }
             None => mastery.install_quiz(quiz).await.map_err(api_failure)?,
         }
-        let seed = options.seed.unwrap_or_else(random_seed);
-        mastery.take_quiz_seeded(&title, &options.email, seed).await.map_err(api_failure)?;
-        Ok(Run { mastery, output, title, email: &options.email, deadline, time_up })
+        let take = TakeOptions { seed: options.seed.unwrap_or_else(random_seed), restart: options.restart };
+        let taken = mastery.take_quiz_with(&title, &options.email, take).await.map_err(api_failure)?;
+        Ok(Run { mastery, output, title, email: &options.email, deadline, time_up, taken })
     }
 
     fn time_left(&self) -> Option<Duration> {
@@ -139,6 +143,7 @@ impl<'a> Run<'a> {
             return Ok(Outcome::Finished);
         };
         self.output.banner(&self.title).map_err(write_failure)?;
+        self.output.taken(&self.taken).map_err(write_failure)?;
         self.ask(&question)?;
         // One listener for the whole run, so that a Ctrl-C pressed while an answer is being
         // stored is not lost between two turns of the loop.

@@ -103,6 +103,13 @@ pub enum QuizError {
         /// What went wrong.
         message: String,
     },
+    /// Stored substitutions do not fit the template they are given to (its generators changed).
+    Substitutions {
+        /// The template.
+        template: String,
+        /// What does not fit.
+        message: String,
+    },
     /// A checker failed (as opposed to judging the answer wrong or invalid). Only
     /// [`Question::check`](crate::Question::check) reports it; a response records the answer as
     /// invalid instead.
@@ -128,6 +135,9 @@ impl fmt::Display for QuizError {
             }
             QuizError::Generator { template, generator, message } => {
                 write!(f, "generator {generator:?} of template {template:?} failed: {message}")
+            }
+            QuizError::Substitutions { template, message } => {
+                write!(f, "the stored values do not fit template {template:?}: {message}")
             }
             QuizError::Checker { template, message } => write!(f, "checker of template {template:?} failed: {message}"),
         }

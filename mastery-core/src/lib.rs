@@ -54,6 +54,6 @@ pub use question::Question;
 pub use quiz::{AnswerOutcome, DEFAULT_MASTERY, Quiz, Reveal};
 pub use random::{RandomSource, SplitMix64};
 pub use response::{Response, Timestamp};
-pub use session::{Next, Session, Turn};
+pub use session::{Next, ResumeError, Session, SessionEnding, StoredAnswer, Turn};
 pub use template::{Placeholder, Segment, Template, TemplateBuilder, placeholders};
 pub use value::{Substitutions, Value};

@@ -77,6 +77,45 @@ impl Question {
         Ok(Question { template: Arc::clone(template), asked, values })
     }
 
+    /// The question `template` asked with `substitutions` (each generator's name and value, in
+    /// any order): how a stored question is made again to be judged anew. Fails when the names
+    /// are not exactly the template's generators.
+    ///
+    /// ```
+    /// use mastery_core::{Question, Value, Verdict, examples};
+    ///
+    /// let template = examples::single_digit_addition();
+    /// let stored = [("left", Value::Integer(3)), ("right", Value::Integer(4))];
+    /// let question = Question::with_substitutions(&template, stored).unwrap();
+    /// assert_eq!(question.asked(), "3 + 4");
+    /// assert_eq!(question.judge("7"), Verdict::Correct);
+    /// ```
+    pub fn with_substitutions<'a>(
+        template: &Arc<Template>,
+        substitutions: impl IntoIterator<Item = (&'a str, Value)>,
+    ) -> Result<Question, QuizError> {
+        let mut values = Values::with_len(template.generators().len());
+        let mut filled = vec![false; template.generator_names().len()];
+        let mismatch = |what: String| QuizError::Substitutions { template: template.name().to_string(), message: what };
+        for (name, value) in substitutions {
+            let index = template
+                .generator_names()
+                .iter()
+                .position(|known| &**known == name)
+                .ok_or_else(|| mismatch(format!("it has no generator named {name:?}")))?;
+            if std::mem::replace(&mut filled[index], true) {
+                return Err(mismatch(format!("{name:?} is given twice")));
+            }
+            values.slots()[index] = value;
+        }
+        if let Some(missing) = filled.iter().position(|filled| !filled) {
+            let name = &template.generator_names()[missing];
+            return Err(mismatch(format!("no value is given for its generator {name:?}")));
+        }
+        let asked = template.render(values.as_slice());
+        Ok(Question { template: Arc::clone(template), asked, values })
+    }
+
     /// The template the question was made from.
     pub fn template(&self) -> &Arc<Template> {
         &self.template
@@ -96,6 +135,12 @@ impl Question {
     /// author's eyes, or a learner's after a miss when the quiz reveals answers.
     pub fn expected_answer(&self) -> Option<String> {
         self.template.checker().expected(self.substitutions())
+    }
+
+    /// Judges a learner's `answer`: a checker that fails on it gives an invalid verdict whose
+    /// reason says the checker could not judge it (see [`crate::Response::new`]).
+    pub fn judge(&self, answer: &str) -> Verdict {
+        self.check(answer).unwrap_or_else(|fault| Verdict::Invalid(crate::response::unjudged(&fault)))
     }
 
     /// Judges `answer` with the template's checker.

@@ -58,6 +58,7 @@ pub struct Quiz {
     current: Option<(usize, Arc<Question>)>,
     last_response: Option<Response>,
     reveal: Reveal,
+    version: Arc<str>,
 }
 
 /// A template with its bookkeeping; its index in `entries` is its id within the quiz.
@@ -140,6 +141,7 @@ impl Quiz {
             current: None,
             last_response: None,
             reveal: Reveal::Never,
+            version: Arc::from(""),
         })
     }
 
@@ -206,6 +208,31 @@ impl Quiz {
     /// Whether learners are shown the expected answer after a miss.
     pub fn reveal(&self) -> Reveal {
         self.reveal
+    }
+
+    /// Names this quiz's content: a stored session resumes only under the version it was taken
+    /// with. A quiz file's version is a hash of its validated fields; a quiz built in Rust gets the
+    /// one its author gives (empty until then).
+    ///
+    /// ```
+    /// let mut quiz = mastery_core::Quiz::new("Math", 2).unwrap();
+    /// assert_eq!(quiz.version(), "");
+    /// quiz.set_version("math-2");
+    /// assert_eq!(quiz.version(), "math-2");
+    /// ```
+    pub fn set_version(&mut self, version: impl Into<Arc<str>>) -> &mut Quiz {
+        self.version = version.into();
+        self
+    }
+
+    /// The version set with [`Quiz::set_version`].
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The template named `name`.
+    pub fn template(&self, name: &str) -> Option<&Arc<Template>> {
+        self.templates().find(|template| template.name() == name)
     }
 
     /// The quiz's title.

@@ -82,7 +82,7 @@ impl Response {
     ) -> Result<Response, QuizError> {
         let question = quiz.current_question().ok_or(QuizError::NoCurrentQuestion)?;
         let answer = answer.into();
-        let verdict = question.check(&answer).unwrap_or_else(|fault| Verdict::Invalid(unjudged(&fault)));
+        let verdict = question.judge(&answer);
         Ok(Response {
             quiz_title: Arc::clone(quiz.shared_title()),
             question: Arc::clone(question),
@@ -152,7 +152,7 @@ impl Response {
 }
 
 /// The reason recorded when the checker fails on an answer; long script errors are clipped.
-fn unjudged(fault: &QuizError) -> String {
+pub(crate) fn unjudged(fault: &QuizError) -> String {
     const LIMIT: usize = 200;
     let message = match fault {
         QuizError::Checker { message, .. } => message.clone(),

@@ -133,6 +133,132 @@ impl Session {
     }
 }
 
+/// One answer of a stored session, as [`Session::resume`] checks it against the replay.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredAnswer<'a> {
+    /// The template the stored question was made from.
+    pub template: &'a str,
+    /// The question as it was asked.
+    pub asked: &'a str,
+    /// The answer given.
+    pub answer: &'a str,
+    /// The verdict then (`correct`, `incorrect` or `invalid`; see [`Verdict::kind`]).
+    pub verdict: &'a str,
+    /// When it was given.
+    pub at: Timestamp,
+}
+
+/// Why a stored session cannot be rebuilt: its history and today's quiz disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeError {
+    /// The answer (counted from 0) where they first disagree.
+    pub position: usize,
+    /// How.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ResumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stored answer {} does not replay: {}", self.position + 1, self.reason)
+    }
+}
+
+impl std::error::Error for ResumeError {}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionEnding {
+    /// Every template was mastered.
+    Finished,
+    /// The quiz closed (its time ran out) before that.
+    TimeUp,
+    /// It was ended on purpose before either.
+    Stopped,
+    /// It was given up for a new session: the learner restarted, or the quiz changed.
+    Abandoned,
+}
+
+impl SessionEnding {
+    /// Every ending, in the order listed.
+    pub const ALL: [SessionEnding; 4] =
+        [SessionEnding::Finished, SessionEnding::TimeUp, SessionEnding::Stopped, SessionEnding::Abandoned];
+
+    /// The stable name stored and shown: `finished`, `time_up`, `stopped` or `abandoned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnding::Finished => "finished",
+            SessionEnding::TimeUp => "time_up",
+            SessionEnding::Stopped => "stopped",
+            SessionEnding::Abandoned => "abandoned",
+        }
+    }
+
+    /// The ending named `name` by [`SessionEnding::as_str`].
+    ///
+    /// ```
+    /// use mastery_core::SessionEnding;
+    /// assert_eq!(SessionEnding::parse("time_up"), Some(SessionEnding::TimeUp));
+    /// assert_eq!(SessionEnding::parse("done"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<SessionEnding> {
+        SessionEnding::ALL.into_iter().find(|ending| ending.as_str() == name)
+    }
+}
+
+impl Session {
+    /// Rebuilds a stored session, checking each replayed step against what was stored: the same
+    /// template, the same question text and the same verdict. Where they differ the quiz is not
+    /// the one the answers were given to, and no half-rebuilt session comes back.
+    ///
+    /// ```
+    /// use mastery_core::{Session, StoredAnswer, Timestamp, examples};
+    ///
+    /// let mut live = Session::new(examples::math_quiz(), 5);
+    /// let asked = live.question().unwrap().unwrap().asked().to_string();
+    /// let stored = [StoredAnswer {
+    ///     template: "single_digit_addition", asked: &asked, answer: "x", verdict: "invalid",
+    ///     at: Timestamp::from_millis(0),
+    /// }];
+    /// let resumed = Session::resume(examples::math_quiz(), 5, "a@example.com", stored).unwrap();
+    /// assert_eq!(resumed.quiz().current_question().unwrap().asked(), asked);
+    ///
+    /// let changed = [StoredAnswer { asked: "9 + 9", ..stored[0] }];
+    /// let error = Session::resume(examples::math_quiz(), 5, "a@example.com", changed).unwrap_err();
+    /// assert_eq!(error.position, 0);
+    /// ```
+    pub fn resume<'a>(
+        quiz: Quiz,
+        seed: u64,
+        email: &str,
+        answers: impl IntoIterator<Item = StoredAnswer<'a>>,
+    ) -> Result<Session, ResumeError> {
+        let mut session = Session::new(quiz, seed);
+        let email: Arc<str> = email.into();
+        for (position, stored) in answers.into_iter().enumerate() {
+            let fail = |reason: String| ResumeError { position, reason };
+            let question = match session.question() {
+                Ok(Some(question)) => question,
+                Ok(None) => return Err(fail("the quiz was already finished".into())),
+                Err(error) => return Err(fail(error.to_string())),
+            };
+            if question.template().name() != stored.template {
+                let now = question.template().name();
+                return Err(fail(format!("template {:?} was asked then, {now:?} now", stored.template)));
+            }
+            if question.asked() != stored.asked {
+                return Err(fail(format!("{:?} was asked then, {:?} now", stored.asked, question.asked())));
+            }
+            let response = session.respond(Arc::clone(&email), stored.answer, stored.at).map_err(|e| fail(e.to_string()))?;
+            if response.verdict().kind() != stored.verdict {
+                let (then, now) = (stored.verdict, response.verdict().kind());
+                return Err(fail(format!("the answer {:?} was judged {then} then, {now} now", stored.answer)));
+            }
+            session.answer(response).map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(session)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,8 +43,9 @@ pub enum StoreErrorKind {
     /// withdraws when the store took longer than it could wait, and a withdrawn record is never
     /// stored, so sending it again later cannot store it twice.
     Unavailable,
-    /// A write lost a race with another writer of the same history (reserved for a store shared
-    /// by several processes): reread the store before deciding again.
+    /// A write lost a race with another writer of the same history (another process answering
+    /// in the same session), or went to a session that has ended: reread the store before
+    /// deciding again.
     Conflict,
     /// The store holds something this program cannot read: a file that is not a database, or a
     /// row that does not decode. It needs repair, not a retry.
@@ -124,6 +125,13 @@ impl StoreError {
             shown(&place)
         );
         Self::new(StoreErrorKind::OlderSchema, place, message)
+    }
+
+    /// The write lost to another writer of the same history: reread the store before deciding
+    /// again.
+    pub fn conflict(place: impl AsRef<OsStr>, reason: impl std::fmt::Display) -> Self {
+        let message = format!("database {}: {reason}", shown(&place));
+        Self::new(StoreErrorKind::Conflict, place, message)
     }
 
     /// The function run inside the saving transaction failed with `reason`; nothing was saved.

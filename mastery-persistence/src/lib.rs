@@ -34,6 +34,8 @@
 mod error;
 mod memory;
 mod record;
+mod report;
+mod session;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -41,9 +43,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use mastery_core::SessionEnding;
+
 pub use error::{StoreError, StoreErrorKind};
 pub use memory::MemoryStore;
-pub use record::{LearnerReport, ReportBuilder, ReportRow, ResponseRecord, SubstitutionValue, report_from_records};
+pub use record::{ResponseRecord, SubstitutionValue};
+pub use report::{
+    LearnerReport, Regraded, ReportBuilder, ReportRow, SessionReport, SessionReportBuilder, TemplateReport,
+    TemplateReportBuilder, effective_verdict, endings, report_from_records,
+};
+pub use session::{NewSession, Place, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 pub use sqlite::{Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_schema_version};
 
 /// A result that arrives later: the store's operations are asynchronous so that a store on
@@ -90,8 +99,61 @@ pub trait ResponseStore: Send + Sync {
     /// The book's report: the number of responses per email.
     fn responses_per_email(&self, quiz_title: &str) -> Pending<BTreeMap<String, u64>>;
 
-    /// One row per email, sorted by email: responses, correct, invalid and mastered templates.
-    fn report(&self, quiz_title: &str) -> Pending<Vec<LearnerReport>>;
+    /// One row per email, sorted by email: responses, correct, invalid and templates mastered
+    /// within some session, reading the latest regrade's verdicts.
+    fn report(&self, quiz_title: &str) -> Pending<Vec<LearnerReport>> {
+        let (responses, regraded) = (self.responses(quiz_title), self.regraded(quiz_title));
+        Box::pin(async move { Ok(report_from_records(&responses.await?, &regraded.await?)) })
+    }
+
+    /// Stores a session as it starts and gives its id.
+    fn start_session(&self, session: NewSession) -> Pending<u64>;
+
+    /// Ends the open session `id` as `ending`; `false` when it had already ended (an ending is
+    /// never replaced) or does not exist. Once ended, a session takes no more responses.
+    fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool>;
+
+    /// The learner's latest session of the quiz with its responses, if that session is open.
+    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>>;
+
+    /// Every session of the quiz, in the order they started.
+    fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>>;
+
+    /// Every quiz with something stored, sorted by title.
+    fn quizzes(&self) -> Pending<Vec<QuizSummary>>;
+
+    /// Stores a regrade and gives its id. Reports then read its verdicts.
+    fn record_regrade(&self, regrade: RegradeRecord) -> Pending<u64>;
+
+    /// The latest regrade's changed verdicts for the quiz (empty when it was never regraded).
+    fn regraded(&self, quiz_title: &str) -> Pending<Regraded>;
+
+    /// One row per session, in the order the sessions started.
+    fn session_report(&self, quiz_title: &str) -> Pending<Vec<SessionReport>> {
+        let (responses, sessions) = (self.responses(quiz_title), self.sessions(quiz_title));
+        let regraded = self.regraded(quiz_title);
+        Box::pin(async move {
+            let (responses, regraded) = (responses.await?, regraded.await?);
+            let mut builder = SessionReportBuilder::new(sessions.await?);
+            for record in &responses {
+                builder.add(ReportRow::of(record, effective_verdict(record, &regraded)));
+            }
+            Ok(builder.finish())
+        })
+    }
+
+    /// Item statistics, one row per template, sorted by name.
+    fn template_report(&self, quiz_title: &str) -> Pending<Vec<TemplateReport>> {
+        let (responses, regraded) = (self.responses(quiz_title), self.regraded(quiz_title));
+        Box::pin(async move {
+            let (responses, regraded) = (responses.await?, regraded.await?);
+            let mut builder = TemplateReportBuilder::default();
+            for record in &responses {
+                builder.add(ReportRow::of(record, effective_verdict(record, &regraded)));
+            }
+            Ok(builder.finish())
+        })
+    }
 }
 
 impl dyn ResponseStore {

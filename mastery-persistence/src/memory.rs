@@ -1,53 +1,198 @@
 //! An in-memory store for tests and for runs that need no history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use crate::record::{LearnerReport, ResponseRecord, report_from_records};
+use mastery_core::SessionEnding;
+
+use crate::record::ResponseRecord;
+use crate::report::Regraded;
+use crate::session::{NewSession, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 use crate::{InTransaction, Pending, ResponseStore, StoreError, count_per_email};
 
-/// Keeps responses in a vector. Recording is immediate; nothing survives the process.
+/// Keeps responses and sessions in vectors. Recording is immediate; nothing survives the
+/// process. It keeps the same rules as the SQLite store: one response per place in a session, and
+/// none in a session that has ended.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    records: Mutex<Vec<ResponseRecord>>,
+    state: Mutex<State>,
 }
 
+#[derive(Debug, Default)]
+struct State {
+    records: Vec<ResponseRecord>,
+    sessions: Vec<SessionRecord>,
+    regrades: Vec<RegradeRecord>,
+}
+
+const PLACE: &str = "memory";
+
 impl MemoryStore {
-    fn with_records<T>(&self, read: impl FnOnce(&mut Vec<ResponseRecord>) -> T) -> T {
+    fn with_state<T>(&self, read: impl FnOnce(&mut State) -> T) -> T {
         // A panic while holding the lock cannot leave a half-written record: pushes are atomic.
-        let mut records = self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        read(&mut records)
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        read(&mut state)
     }
 
     fn for_quiz(&self, quiz_title: &str) -> Vec<ResponseRecord> {
-        self.with_records(|records| records.iter().filter(|r| r.quiz_title == quiz_title).cloned().collect())
+        self.with_state(|state| state.records.iter().filter(|r| r.quiz_title == quiz_title).cloned().collect())
+    }
+}
+
+fn ready<T: Send + 'static>(value: Result<T, StoreError>) -> Pending<T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl State {
+    /// The same rules as the SQLite store's insert.
+    fn admit(&self, record: &ResponseRecord) -> Result<bool, StoreError> {
+        let Some(place) = record.place else { return Ok(true) };
+        let open = self.sessions.iter().any(|s| s.id == place.session && s.is_open());
+        if let Some(stored) = self.records.iter().rev().find(|r| r.place == Some(place)) {
+            let same = stored.template == record.template && stored.asked == record.asked && stored.answer == record.answer;
+            return match same {
+                true => Ok(false),
+                false => Err(StoreError::conflict(
+                    PLACE,
+                    format!("session {} already has an answer at position {}", place.session, place.position + 1),
+                )),
+            };
+        }
+        match open {
+            true => Ok(true),
+            false => Err(StoreError::conflict(PLACE, format!("session {} has ended", place.session))),
+        }
     }
 }
 
 impl ResponseStore for MemoryStore {
     fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()> {
-        let outcome = self.with_records(|records| {
+        let outcome = self.with_state(|state| {
+            let new = state.admit(&record)?;
             if let Some(function) = in_transaction {
                 function().map_err(StoreError::rejected)?;
             }
-            records.push(record);
+            if new {
+                state.records.push(record);
+            }
             Ok(())
         });
-        Box::pin(async move { outcome })
+        ready(outcome)
     }
 
     fn responses(&self, quiz_title: &str) -> Pending<Vec<ResponseRecord>> {
-        let records = self.for_quiz(quiz_title);
-        Box::pin(async move { Ok(records) })
+        ready(Ok(self.for_quiz(quiz_title)))
     }
 
     fn responses_per_email(&self, quiz_title: &str) -> Pending<BTreeMap<String, u64>> {
         let records = self.for_quiz(quiz_title);
-        Box::pin(async move { Ok(count_per_email(records.iter().map(|r| r.email.as_str()))) })
+        ready(Ok(count_per_email(records.iter().map(|r| r.email.as_str()))))
     }
 
-    fn report(&self, quiz_title: &str) -> Pending<Vec<LearnerReport>> {
-        let records = self.for_quiz(quiz_title);
-        Box::pin(async move { Ok(report_from_records(&records)) })
+    fn start_session(&self, session: NewSession) -> Pending<u64> {
+        let id = self.with_state(|state| {
+            let id = state.sessions.len() as u64 + 1;
+            state.sessions.push(SessionRecord {
+                id,
+                quiz_title: session.quiz_title,
+                quiz_version: Some(session.quiz_version),
+                email: session.email,
+                seed: Some(session.seed),
+                started_at_ms: session.started_at_ms,
+                ended_at_ms: None,
+                ending: None,
+                ending_reason: None,
+            });
+            id
+        });
+        ready(Ok(id))
+    }
+
+    fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool> {
+        let ended = self.with_state(|state| match state.sessions.iter_mut().find(|s| s.id == id && s.is_open()) {
+            Some(session) => {
+                session.ending = Some(ending);
+                session.ended_at_ms = Some(at_ms);
+                session.ending_reason = reason;
+                true
+            }
+            None => false,
+        });
+        ready(Ok(ended))
+    }
+
+    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let found = self.with_state(|state| {
+            let session = state.sessions.iter().rev().find(|s| s.quiz_title == quiz_title && s.email == email)?;
+            if !session.is_open() {
+                return None;
+            }
+            let mut responses: Vec<ResponseRecord> = state
+                .records
+                .iter()
+                .filter(|r| r.place.is_some_and(|place| place.session == session.id))
+                .cloned()
+                .collect();
+            responses.sort_by_key(|r| r.place.map(|place| place.position));
+            Some(StoredSession { session: session.clone(), responses })
+        });
+        ready(Ok(found))
+    }
+
+    fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {
+        ready(Ok(self.with_state(|state| {
+            state.sessions.iter().filter(|s| s.quiz_title == quiz_title).cloned().collect()
+        })))
+    }
+
+    fn quizzes(&self) -> Pending<Vec<QuizSummary>> {
+        let summaries = self.with_state(|state| {
+            let titles: BTreeSet<&str> = state
+                .sessions
+                .iter()
+                .map(|s| s.quiz_title.as_str())
+                .chain(state.records.iter().map(|r| r.quiz_title.as_str()))
+                .collect();
+            titles
+                .into_iter()
+                .map(|title| {
+                    let sessions: Vec<&SessionRecord> = state.sessions.iter().filter(|s| s.quiz_title == title).collect();
+                    let records: Vec<&ResponseRecord> = state.records.iter().filter(|r| r.quiz_title == title).collect();
+                    let learners: BTreeSet<&str> = sessions
+                        .iter()
+                        .map(|s| s.email.as_str())
+                        .chain(records.iter().map(|r| r.email.as_str()))
+                        .collect();
+                    let last = sessions
+                        .iter()
+                        .map(|s| s.started_at_ms.max(s.ended_at_ms.unwrap_or(0)))
+                        .chain(records.iter().map(|r| r.answered_at_ms))
+                        .max()
+                        .unwrap_or(0);
+                    QuizSummary {
+                        title: title.to_string(),
+                        learners: learners.len() as u64,
+                        sessions: sessions.len() as u64,
+                        responses: records.len() as u64,
+                        last_activity_ms: last,
+                    }
+                })
+                .collect()
+        });
+        ready(Ok(summaries))
+    }
+
+    fn record_regrade(&self, regrade: RegradeRecord) -> Pending<u64> {
+        ready(Ok(self.with_state(|state| {
+            state.regrades.push(regrade);
+            state.regrades.len() as u64
+        })))
+    }
+
+    fn regraded(&self, quiz_title: &str) -> Pending<Regraded> {
+        let latest = self.with_state(|state| {
+            state.regrades.iter().rev().find(|r| r.quiz_title == quiz_title).map(|r| r.changed.iter().cloned().collect())
+        });
+        ready(Ok(latest.unwrap_or_default()))
     }
 }

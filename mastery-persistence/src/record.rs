@@ -1,8 +1,8 @@
 //! What is stored for each response, and the reports computed from it.
 
-use std::collections::BTreeMap;
+use mastery_core::{Response, Verdict};
 
-use mastery_core::{MasteryFold, Response, Verdict};
+use crate::session::Place;
 
 /// One stored response: every field of a core [`Response`] as plain owned data, plus the quiz's
 /// mastery at the time, so a history can be reported and replayed on its own.
@@ -26,6 +26,9 @@ pub struct ResponseRecord {
     pub answered_at_ms: u64,
     /// Correct answers in a row that mastered a template in this quiz.
     pub mastery: u32,
+    /// The response's session and position in it; `None` for a response recorded outside any
+    /// session (as the book's `record_response` does).
+    pub place: Option<Place>,
 }
 
 /// A stored substitution value.
@@ -37,6 +40,14 @@ pub enum SubstitutionValue {
     Text(String),
 }
 
+impl ResponseRecord {
+    /// The record of `response`, given at `place` in its session.
+    pub fn at(response: &Response, place: Place) -> ResponseRecord {
+        ResponseRecord { place: Some(place), ..ResponseRecord::from(response) }
+    }
+}
+
+/// The record of a response outside any session.
 impl From<&Response> for ResponseRecord {
     fn from(response: &Response) -> Self {
         let substitutions = response
@@ -60,97 +71,8 @@ impl From<&Response> for ResponseRecord {
             verdict: response.verdict().clone(),
             answered_at_ms: response.timestamp().as_millis(),
             mastery: response.mastery(),
+            place: None,
         }
     }
 }
 
-/// One learner's results in one quiz: the row the command line's report prints.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LearnerReport {
-    /// The learner's email.
-    pub email: String,
-    /// Responses given.
-    pub responses: u64,
-    /// Correct responses.
-    pub correct: u64,
-    /// Invalid (unreadable) responses.
-    pub invalid: u64,
-    /// Templates mastered, sorted by name.
-    pub mastered: Vec<String>,
-}
-
-/// The part of a stored response a report needs.
-#[derive(Debug, Clone, Copy)]
-pub struct ReportRow<'a> {
-    /// The learner's email.
-    pub email: &'a str,
-    /// The template answered.
-    pub template: &'a str,
-    /// The verdict.
-    pub verdict: &'a Verdict,
-    /// The quiz's mastery then.
-    pub mastery: u32,
-}
-
-/// Folds responses, oldest first, into one report row per email, sorted by email.
-///
-/// Mastery is derived by the core's own rule ([`MasteryFold`]), so a report never disagrees with
-/// the quiz that produced its rows.
-#[derive(Debug, Default)]
-pub struct ReportBuilder {
-    learners: BTreeMap<String, LearnerTally>,
-}
-
-#[derive(Debug, Default)]
-struct LearnerTally {
-    responses: u64,
-    correct: u64,
-    invalid: u64,
-    fold: MasteryFold,
-}
-
-impl ReportBuilder {
-    /// Adds one response; call in the order the responses were given.
-    pub fn add(&mut self, row: ReportRow<'_>) {
-        let tally = match self.learners.get_mut(row.email) {
-            Some(tally) => tally,
-            None => self.learners.entry(row.email.to_string()).or_default(),
-        };
-        tally.responses += 1;
-        tally.correct += u64::from(row.verdict.is_correct());
-        tally.invalid += u64::from(matches!(row.verdict, Verdict::Invalid(_)));
-        tally.fold.apply(row.template, row.verdict, row.mastery);
-    }
-
-    /// The finished report, one row per email, sorted by email.
-    pub fn finish(self) -> Vec<LearnerReport> {
-        self.learners
-            .into_iter()
-            .map(|(email, tally)| {
-                let mut mastered: Vec<String> = tally.fold.mastered().map(String::from).collect();
-                mastered.sort_unstable();
-                LearnerReport {
-                    email,
-                    responses: tally.responses,
-                    correct: tally.correct,
-                    invalid: tally.invalid,
-                    mastered,
-                }
-            })
-            .collect()
-    }
-}
-
-/// Builds the report from whole records, oldest first.
-pub fn report_from_records<'a>(records: impl IntoIterator<Item = &'a ResponseRecord>) -> Vec<LearnerReport> {
-    let mut builder = ReportBuilder::default();
-    for record in records {
-        builder.add(ReportRow {
-            email: &record.email,
-            template: &record.template,
-            verdict: &record.verdict,
-            mastery: record.mastery,
-        });
-    }
-    builder.finish()
-}

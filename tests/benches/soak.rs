@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 
 use mastery_app::StorePort;
 use mastery_boundary::{
+    OpenSession, Place, PortFuture, SessionStart,
     Mastery, MasteryConfig, MasteryError, Next, RecordError, RecordFuture, ResponsePort, Withdrawal,
 };
-use mastery_core::{Checker, Generator, Quiz, RandomSource, Response, SplitMix64, Template, Verdict};
+use mastery_core::{
+    Checker, Generator, Quiz, RandomSource, Response, SessionEnding, SplitMix64, Template, Timestamp, Verdict,
+};
 use mastery_persistence::{ResponseStore, SqliteStore};
 
 const TITLE: &str = "Soak";
@@ -164,11 +167,24 @@ struct FaultyPort {
 }
 
 impl ResponsePort for FaultyPort {
-    fn record(&self, response: &Response) -> RecordFuture {
-        self.record_withdrawable(response, Box::pin(std::future::pending()))
+    fn record(&self, place: Place, response: &Response) -> RecordFuture {
+        self.record_withdrawable(place, response, Box::pin(std::future::pending()))
     }
 
-    fn record_withdrawable(&self, response: &Response, mut withdrawal: Withdrawal) -> RecordFuture {
+    // Sessions start and end through the store as they are: the faults are in the answers.
+    fn open_session(&self, title: &str, email: &str) -> PortFuture<Option<OpenSession>> {
+        self.inner.open_session(title, email)
+    }
+
+    fn start_session(&self, start: SessionStart<'_>) -> PortFuture<u64> {
+        self.inner.start_session(start)
+    }
+
+    fn end_session(&self, id: u64, ending: SessionEnding, at: Timestamp, reason: Option<String>) -> PortFuture<()> {
+        self.inner.end_session(id, ending, at, reason)
+    }
+
+    fn record_withdrawable(&self, place: Place, response: &Response, mut withdrawal: Withdrawal) -> RecordFuture {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         let mut rng = stream(self.shared.seed, call);
         let faults = &self.shared.faults;
@@ -183,7 +199,7 @@ impl ResponsePort for FaultyPort {
             faults.store_stalls_past_grace.fetch_add(1, Ordering::Relaxed);
             return Box::pin(async move {
                 tokio::time::sleep(PORT_TIMEOUT + PORT_GRACE * 2).await;
-                inner.record(&response).await
+                inner.record(place, &response).await
             });
         }
         let pause = if rng.below(STORE_STALL_EVERY) == 0 {
@@ -196,11 +212,11 @@ impl ResponsePort for FaultyPort {
             None
         };
         match pause {
-            None => inner.record_withdrawable(&response, withdrawal),
+            None => inner.record_withdrawable(place, &response, withdrawal),
             Some(pause) => Box::pin(async move {
                 tokio::select! {
                     () = &mut withdrawal => Err(RecordError::unavailable("injected: the store stalled")),
-                    () = tokio::time::sleep(pause) => inner.record_withdrawable(&response, withdrawal).await,
+                    () = tokio::time::sleep(pause) => inner.record_withdrawable(place, &response, withdrawal).await,
                 }
             }),
         }

@@ -64,7 +64,10 @@ impl Validator {
         }
         let valid = self.each_template(&mut problems, templates);
         match quiz {
-            Some(quiz) if problems.is_empty() => assemble(quiz, valid, self.limits.max_answer_chars),
+            Some(mut quiz) if problems.is_empty() => {
+                quiz.set_version(content_version(&quiz, templates));
+                assemble(quiz, valid, self.limits.max_answer_chars)
+            }
             _ => Err(Problems(problems)),
         }
     }
@@ -101,6 +104,39 @@ impl Validator {
         }
         valid
     }
+}
+
+/// The version of a quiz made from fields: a hash of what was validated — the quiz's settings as
+/// they took effect (so an omitted `mastery` and `mastery = 3` agree) and every template's fields.
+/// Layout, comments and the order of keys in a file play no part. FNV-1a is written out here so the
+/// version never changes with a library or a Rust release, as `DefaultHasher` may.
+///
+/// ```
+/// use mastery_boundary::{QuizFields, TemplateFields, Validator};
+/// # let template = TemplateFields {
+/// #     name: Some("add".into()), category: Some("sums".into()), instructions: None,
+/// #     raw: Some("{{ a }} + 1".into()), generators: Some([("a".to_string(), serde_json::from_str("[1, 2]").unwrap())].into()),
+/// #     checker: Some(serde_json::from_str(r#"{"expect": "a + 1"}"#).unwrap()),
+/// # };
+/// let validator = Validator::default();
+/// let implicit = validator.quiz_with_templates(&QuizFields::titled("Sums"), &[template.clone()]).unwrap();
+/// let explicit = validator.quiz_with_templates(&QuizFields::titled("Sums").with_mastery(3), &[template.clone()]).unwrap();
+/// assert_eq!(implicit.quiz.version(), explicit.quiz.version());
+/// let harder = validator.quiz_with_templates(&QuizFields::titled("Sums").with_mastery(4), &[template]).unwrap();
+/// assert_ne!(implicit.quiz.version(), harder.quiz.version());
+/// ```
+pub(crate) fn content_version(quiz: &Quiz, templates: &[TemplateFields]) -> String {
+    let content = serde_json::json!({
+        "title": quiz.title(),
+        "mastery": quiz.mastery(),
+        "reveal": format!("{:?}", quiz.reveal()),
+        "templates": templates,
+    });
+    let hash = content
+        .to_string()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// Adds every template to the quiz and gathers their warnings under `templates[i]`.

@@ -16,9 +16,16 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 use tokio::sync::mpsc;
 
-use self::reads::{open_reader, read_report, read_responses, read_responses_per_email};
-use self::writer::{WriteRequest, open_writer, run_writer};
-use crate::record::{LearnerReport, ResponseRecord};
+use mastery_core::SessionEnding;
+
+use self::reads::{
+    open_reader, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
+    read_responses_per_email, read_sessions, read_template_report,
+};
+use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
+use crate::record::ResponseRecord;
+use crate::report::{LearnerReport, Regraded, TemplateReport};
+use crate::session::{NewSession, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 use crate::{InTransaction, Pending, ResponseStore, StoreError, Withdrawal};
 
 pub use self::schema::{SCHEMA_VERSION, create_schema_version};
@@ -134,13 +141,54 @@ impl Drop for SqliteStore {
     }
 }
 
+fn unit(pending: Pending<u64>) -> Pending<()> {
+    Box::pin(async move { pending.await.map(drop) })
+}
+
 impl ResponseStore for SqliteStore {
     fn record_in_transaction(&self, record: ResponseRecord, in_transaction: Option<InTransaction>) -> Pending<()> {
-        self.submit(record, in_transaction, None)
+        unit(self.submit(WriteOp::Response(record, in_transaction), None))
     }
 
     fn record_withdrawable(&self, record: ResponseRecord, withdrawal: Withdrawal) -> Pending<()> {
-        self.submit(record, None, Some(withdrawal))
+        unit(self.submit(WriteOp::Response(record, None), Some(withdrawal)))
+    }
+
+    fn start_session(&self, session: NewSession) -> Pending<u64> {
+        self.submit(WriteOp::StartSession(session), None)
+    }
+
+    fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool> {
+        let ended = self.submit(WriteOp::EndSession { id, ending, at_ms, reason }, None);
+        Box::pin(async move { Ok(ended.await? > 0) })
+    }
+
+    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let (title, email) = (quiz_title.to_string(), email.to_string());
+        self.read(move |connection, path| read_open_session(connection, path, &title, &email))
+    }
+
+    fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_sessions(connection, path, &title))
+    }
+
+    fn quizzes(&self) -> Pending<Vec<QuizSummary>> {
+        self.read(read_quizzes)
+    }
+
+    fn record_regrade(&self, regrade: RegradeRecord) -> Pending<u64> {
+        self.submit(WriteOp::Regrade(regrade), None)
+    }
+
+    fn regraded(&self, quiz_title: &str) -> Pending<Regraded> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_regraded(connection, path, &title))
+    }
+
+    fn template_report(&self, quiz_title: &str) -> Pending<Vec<TemplateReport>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_template_report(connection, path, &title))
     }
 
     fn responses(&self, quiz_title: &str) -> Pending<Vec<ResponseRecord>> {

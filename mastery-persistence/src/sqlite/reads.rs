@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mastery_core::Verdict;
-use rusqlite::{Connection, OpenFlags};
+use mastery_core::{SessionEnding, Verdict};
+use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
 use super::SqliteStore;
 use super::schema::substitutions_from_json;
-use crate::record::{LearnerReport, ReportBuilder, ReportRow, ResponseRecord};
+use crate::record::ResponseRecord;
+use crate::report::{LearnerReport, Regraded, ReportBuilder, ReportRow, TemplateReport, TemplateReportBuilder};
+use crate::session::{Place, QuizSummary, SessionRecord, StoredSession};
 use crate::{Pending, StoreError};
 
 impl SqliteStore {
@@ -76,20 +78,28 @@ fn immutable_uri(path: &Path) -> Option<String> {
     Some(uri)
 }
 
+const RESPONSE_COLUMNS: &str = "id, quiz_title, template, asked, substitutions, email, answer, verdict, reason,
+    answered_at_ms, mastery, session_id, position";
+
 /// Every response to the quiz `title`, oldest first.
 pub(super) fn read_responses(
     connection: &Connection,
     path: &Path,
     title: &str,
 ) -> Result<Vec<ResponseRecord>, StoreError> {
+    let query = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE quiz_title = ?1 ORDER BY id");
+    read_records(connection, path, &query, params![title])
+}
+
+fn read_records(
+    connection: &Connection,
+    path: &Path,
+    query: &str,
+    parameters: impl rusqlite::Params,
+) -> Result<Vec<ResponseRecord>, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
-    let mut statement = connection
-        .prepare(
-            "SELECT id, quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery
-             FROM responses WHERE quiz_title = ?1 ORDER BY id",
-        )
-        .map_err(sqlite)?;
-    let mut rows = statement.query([title]).map_err(sqlite)?;
+    let mut statement = connection.prepare_cached(query).map_err(sqlite)?;
+    let mut rows = statement.query(parameters).map_err(sqlite)?;
     let mut records = Vec::new();
     while let Some(row) = rows.next().map_err(sqlite)? {
         let id: i64 = row.get(0).map_err(sqlite)?;
@@ -97,6 +107,8 @@ pub(super) fn read_responses(
         let reason = row.get::<_, Option<String>>(8).map_err(sqlite)?.unwrap_or_default();
         let verdict = parse_verdict(path, id, &row.get::<_, String>(7).map_err(sqlite)?, reason)?;
         let substitutions = substitutions_from_json(&row.get::<_, String>(4).map_err(sqlite)?).map_err(bad_row)?;
+        let session: Option<i64> = row.get(11).map_err(sqlite)?;
+        let position: Option<i64> = row.get(12).map_err(sqlite)?;
         records.push(ResponseRecord {
             quiz_title: row.get(1).map_err(sqlite)?,
             template: row.get(2).map_err(sqlite)?,
@@ -107,6 +119,7 @@ pub(super) fn read_responses(
             verdict,
             answered_at_ms: row.get::<_, i64>(9).map_err(sqlite)? as u64,
             mastery: row.get(10).map_err(sqlite)?,
+            place: session.zip(position).map(|(session, position)| Place { session: session as u64, position: position as u64 }),
         });
     }
     Ok(records)
@@ -128,26 +141,169 @@ pub(super) fn read_responses_per_email(
     rows.collect::<Result<BTreeMap<_, _>, _>>().map_err(sqlite)
 }
 
-/// The report for the quiz `title`, folded row by row from borrowed text.
-pub(super) fn read_report(connection: &Connection, path: &Path, title: &str) -> Result<Vec<LearnerReport>, StoreError> {
+/// Streams the rows a report needs, oldest first, from borrowed text, with the latest regrade's
+/// verdicts in place of the stored ones.
+pub(super) fn fold_report_rows(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+    mut add: impl FnMut(ReportRow<'_>),
+) -> Result<(), StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
+    let regraded = read_regraded(connection, path, title)?;
     let mut statement = connection
-        .prepare("SELECT id, email, template, verdict, mastery FROM responses WHERE quiz_title = ?1 ORDER BY id")
+        .prepare(
+            "SELECT id, email, template, verdict, mastery, session_id, position
+             FROM responses WHERE quiz_title = ?1 ORDER BY id",
+        )
         .map_err(sqlite)?;
     let mut rows = statement.query([title]).map_err(sqlite)?;
-    let mut report = ReportBuilder::default();
     while let Some(row) = rows.next().map_err(sqlite)? {
         let text = |index| row.get_ref(index).and_then(|v| v.as_str().map_err(Into::into));
+        let session: Option<i64> = row.get(5).map_err(sqlite)?;
+        let position: Option<i64> = row.get(6).map_err(sqlite)?;
+        let place = session.zip(position).map(|(session, position)| Place { session: session as u64, position: position as u64 });
         // The reason of an invalid verdict plays no part in a report: it is not read.
-        let verdict = parse_verdict(path, row.get(0).map_err(sqlite)?, text(3).map_err(sqlite)?, String::new())?;
-        report.add(ReportRow {
+        let stored = parse_verdict(path, row.get(0).map_err(sqlite)?, text(3).map_err(sqlite)?, String::new())?;
+        let verdict = place.and_then(|place| regraded.get(&place)).unwrap_or(&stored);
+        add(ReportRow {
             email: text(1).map_err(sqlite)?,
+            session: place.map(|place| place.session),
             template: text(2).map_err(sqlite)?,
-            verdict: &verdict,
+            verdict,
             mastery: row.get::<_, u32>(4).map_err(sqlite)?,
         });
     }
+    Ok(())
+}
+
+/// The report for the quiz `title`, folded row by row.
+pub(super) fn read_report(connection: &Connection, path: &Path, title: &str) -> Result<Vec<LearnerReport>, StoreError> {
+    let mut report = ReportBuilder::default();
+    fold_report_rows(connection, path, title, |row| report.add(row))?;
     Ok(report.finish())
+}
+
+/// Item statistics for the quiz `title`, folded row by row.
+pub(super) fn read_template_report(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+) -> Result<Vec<TemplateReport>, StoreError> {
+    let mut report = TemplateReportBuilder::default();
+    fold_report_rows(connection, path, title, |row| report.add(row))?;
+    Ok(report.finish())
+}
+
+const SESSION_COLUMNS: &str =
+    "id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending, ending_reason";
+
+fn session_from_row(path: &Path, row: &rusqlite::Row<'_>) -> Result<SessionRecord, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let id: i64 = row.get(0).map_err(sqlite)?;
+    let ending: Option<String> = row.get(7).map_err(sqlite)?;
+    let ending = match ending {
+        None => None,
+        Some(name) => Some(SessionEnding::parse(&name).ok_or_else(|| {
+            StoreError::bad_row(path, id, format_args!("session {id} has an unknown ending {name:?}"))
+        })?),
+    };
+    Ok(SessionRecord {
+        id: id as u64,
+        quiz_title: row.get(1).map_err(sqlite)?,
+        quiz_version: row.get(2).map_err(sqlite)?,
+        email: row.get(3).map_err(sqlite)?,
+        seed: row.get::<_, Option<i64>>(4).map_err(sqlite)?.map(|seed| seed as u64),
+        started_at_ms: row.get::<_, i64>(5).map_err(sqlite)? as u64,
+        ended_at_ms: row.get::<_, Option<i64>>(6).map_err(sqlite)?.map(|at| at as u64),
+        ending,
+        ending_reason: row.get(8).map_err(sqlite)?,
+    })
+}
+
+/// Every session of the quiz `title`, in the order they started.
+pub(super) fn read_sessions(connection: &Connection, path: &Path, title: &str) -> Result<Vec<SessionRecord>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let query = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE quiz_title = ?1 ORDER BY id");
+    let mut statement = connection.prepare(&query).map_err(sqlite)?;
+    let mut rows = statement.query([title]).map_err(sqlite)?;
+    let mut sessions = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        sessions.push(session_from_row(path, row)?);
+    }
+    Ok(sessions)
+}
+
+/// The learner's latest session of the quiz with its responses, if it is open. Two index
+/// lookups: the learner's sessions, then the session's responses by position.
+pub(super) fn read_open_session(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+    email: &str,
+) -> Result<Option<StoredSession>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let query =
+        format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE quiz_title = ?1 AND email = ?2 ORDER BY id DESC LIMIT 1");
+    let mut statement = connection.prepare_cached(&query).map_err(sqlite)?;
+    let mut rows = statement.query(params![title, email]).map_err(sqlite)?;
+    let Some(row) = rows.next().map_err(sqlite)? else { return Ok(None) };
+    let session = session_from_row(path, row)?;
+    if !session.is_open() {
+        return Ok(None);
+    }
+    let query = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE session_id = ?1 ORDER BY position");
+    let responses = read_records(connection, path, &query, params![session.id as i64])?;
+    Ok(Some(StoredSession { session, responses }))
+}
+
+/// Every quiz with sessions or responses, sorted by title.
+pub(super) fn read_quizzes(connection: &Connection, path: &Path) -> Result<Vec<QuizSummary>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let mut statement = connection
+        .prepare(
+            "SELECT title, count(DISTINCT email), sum(sessions), sum(responses), max(last) FROM (
+                SELECT quiz_title AS title, email, 1 AS sessions, 0 AS responses,
+                       max(started_at_ms, coalesce(ended_at_ms, 0)) AS last FROM sessions
+                UNION ALL
+                SELECT quiz_title, email, 0, count(*), max(answered_at_ms) FROM responses GROUP BY quiz_title, email
+             ) GROUP BY title ORDER BY title",
+        )
+        .map_err(sqlite)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(QuizSummary {
+                title: row.get(0)?,
+                learners: row.get::<_, i64>(1)? as u64,
+                sessions: row.get::<_, i64>(2)? as u64,
+                responses: row.get::<_, i64>(3)? as u64,
+                last_activity_ms: row.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
+            })
+        })
+        .map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+}
+
+/// The latest regrade's verdicts for the quiz `title`.
+pub(super) fn read_regraded(connection: &Connection, path: &Path, title: &str) -> Result<Regraded, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let mut statement = connection
+        .prepare(
+            "SELECT session_id, position, verdict, reason FROM regraded_verdicts WHERE regrade_id =
+                (SELECT max(id) FROM regrades WHERE quiz_title = ?1)",
+        )
+        .map_err(sqlite)?;
+    let mut rows = statement.query([title]).map_err(sqlite)?;
+    let mut regraded = Regraded::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let session: i64 = row.get(0).map_err(sqlite)?;
+        let kind: String = row.get(2).map_err(sqlite)?;
+        let reason = row.get::<_, Option<String>>(3).map_err(sqlite)?.unwrap_or_default();
+        let verdict = parse_verdict(path, session, &kind, reason)?;
+        let place = Place { session: session as u64, position: row.get::<_, i64>(1).map_err(sqlite)? as u64 };
+        regraded.insert(place, verdict);
+    }
+    Ok(regraded)
 }
 
 /// A stored verdict, or an error naming the row: a misspelt verdict is never counted as wrong.

@@ -28,6 +28,54 @@ const MIGRATIONS: &[&str] = &[
     // a random-key index such as (quiz_title, email) would dirty many pages per group commit.
     "ALTER TABLE responses ADD COLUMN mastery INTEGER NOT NULL DEFAULT 3 CHECK (mastery >= 1);
      CREATE INDEX responses_by_quiz ON responses (quiz_title);",
+    // 3: sessions, each response's place in its session, and regrades.
+    //
+    // Rows written before sessions were kept become one session per (quiz, email), of unknown
+    // version and seed (so never resumed), ended as stopped at its last answer.
+    //
+    // The unique (session_id, position) index is both the rule that one session has one history
+    // and the way a session's history is read for resume. Its keys are nearly append-ordered:
+    // session ids grow as sessions start, so the inserts of a group commit land in the few
+    // right-most pages that hold the sessions running now, unlike a (quiz_title, email) key.
+    "CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        quiz_title TEXT NOT NULL,
+        quiz_version TEXT,
+        email TEXT NOT NULL,
+        seed INTEGER,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER,
+        ending TEXT CHECK (ending IN ('finished', 'time_up', 'stopped', 'abandoned')),
+        ending_reason TEXT
+     );
+     CREATE INDEX sessions_by_learner ON sessions (quiz_title, email, id);
+     INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending, ending_reason)
+        SELECT quiz_title, NULL, email, NULL, min(answered_at_ms), max(answered_at_ms), 'stopped',
+               'stored before sessions were kept'
+        FROM responses GROUP BY quiz_title, email ORDER BY min(id);
+     ALTER TABLE responses ADD COLUMN session_id INTEGER;
+     ALTER TABLE responses ADD COLUMN position INTEGER;
+     UPDATE responses SET session_id = placed.session_id, position = placed.position FROM (
+        SELECT r.id AS response_id, s.id AS session_id,
+               row_number() OVER (PARTITION BY r.quiz_title, r.email ORDER BY r.id) - 1 AS position
+        FROM responses r JOIN sessions s ON s.quiz_title = r.quiz_title AND s.email = r.email
+     ) AS placed WHERE responses.id = placed.response_id;
+     CREATE UNIQUE INDEX responses_by_session ON responses (session_id, position);
+     CREATE TABLE regrades (
+        id INTEGER PRIMARY KEY,
+        quiz_title TEXT NOT NULL,
+        quiz_version TEXT NOT NULL,
+        regraded_at_ms INTEGER NOT NULL
+     );
+     CREATE INDEX regrades_by_quiz ON regrades (quiz_title, id);
+     CREATE TABLE regraded_verdicts (
+        regrade_id INTEGER NOT NULL REFERENCES regrades (id),
+        session_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect', 'invalid')),
+        reason TEXT,
+        PRIMARY KEY (regrade_id, session_id, position)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

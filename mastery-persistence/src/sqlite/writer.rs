@@ -8,25 +8,38 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use mastery_core::Verdict;
-use rusqlite::{Connection, params};
+use mastery_core::{SessionEnding, Verdict};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::schema::{migrate, substitutions_to_json};
 use super::{Durability, SqliteOptions, SqliteStore};
 use crate::record::ResponseRecord;
+use crate::session::{NewSession, RegradeRecord};
 use crate::{InTransaction, Pending, StoreError, StoreErrorKind, Withdrawal};
 
+/// A response is written only into a session still open: a process that kept answering in a
+/// session another process has since ended (restarted, timed out) is refused.
 const INSERT: &str = "INSERT INTO responses
-    (quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    (quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
+     session_id, position)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+    WHERE ?11 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = ?11 AND ending IS NULL)";
 
-/// One response on its way to the writer, with the means to answer its caller.
+/// What the writer is asked to write.
+pub(super) enum WriteOp {
+    Response(ResponseRecord, Option<InTransaction>),
+    StartSession(NewSession),
+    EndSession { id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String> },
+    Regrade(RegradeRecord),
+}
+
+/// One write on its way to the writer, with the means to answer its caller: the new row's id for
+/// a session or a regrade, 1 or 0 for whether an ending was stored.
 pub(super) struct WriteRequest {
-    record: ResponseRecord,
-    in_transaction: Option<InTransaction>,
+    op: WriteOp,
     claim: Arc<Claim>,
-    acknowledge: oneshot::Sender<Result<(), StoreError>>,
+    acknowledge: oneshot::Sender<Result<u64, StoreError>>,
 }
 
 /// Who decides a request's fate: the writer claims it once it holds the write lock and is about
@@ -57,19 +70,14 @@ impl Claim {
 
 impl SqliteStore {
     /// Hands a request to the writer and waits for its definitive outcome.
-    pub(super) fn submit(
-        &self,
-        record: ResponseRecord,
-        in_transaction: Option<InTransaction>,
-        withdrawal: Option<Withdrawal>,
-    ) -> Pending<()> {
+    pub(super) fn submit(&self, op: WriteOp, withdrawal: Option<Withdrawal>) -> Pending<u64> {
         let requests = self.requests.clone().ok_or_else(|| StoreError::opened_for_reading(&self.path));
         Box::pin(async move {
             let requests = requests?;
             let claim = Arc::new(Claim::default());
             let (acknowledge, mut acknowledged) = oneshot::channel();
-            let request = WriteRequest { record, in_transaction, claim: Arc::clone(&claim), acknowledge };
-            let outcome = |acknowledged: Result<Result<(), StoreError>, _>| {
+            let request = WriteRequest { op, claim: Arc::clone(&claim), acknowledge };
+            let outcome = |acknowledged: Result<Result<u64, StoreError>, _>| {
                 acknowledged.unwrap_or_else(|_| Err(StoreError::closed()))
             };
             let Some(mut withdrawal) = withdrawal else {
@@ -159,7 +167,7 @@ fn commit_batch(connection: &Connection, path: &Path, batch: &mut Vec<WriteReque
 }
 
 /// Claims and writes each request inside the open transaction, then commits.
-fn write_and_commit(connection: &Connection, path: &Path, batch: &mut [WriteRequest]) -> Vec<Result<(), StoreError>> {
+fn write_and_commit(connection: &Connection, path: &Path, batch: &mut [WriteRequest]) -> Vec<Result<u64, StoreError>> {
     let mut outcomes = Vec::with_capacity(batch.len());
     for request in batch.iter_mut() {
         if !request.claim.claim() {
@@ -168,8 +176,9 @@ fn write_and_commit(connection: &Connection, path: &Path, batch: &mut [WriteRequ
         }
         match write_request(connection, path, request) {
             Err(WriteFailure::Rejected(reason)) => outcomes.push(Err(StoreError::rejected(reason))),
+            Err(WriteFailure::Declined(error)) => outcomes.push(Err(error)),
             Err(WriteFailure::Store(error)) => return abandon_batch(connection, batch, error),
-            Ok(()) => outcomes.push(Ok(())),
+            Ok(value) => outcomes.push(Ok(value)),
         }
     }
     match connection.execute_batch("COMMIT") {
@@ -185,7 +194,7 @@ fn write_and_commit(connection: &Connection, path: &Path, batch: &mut [WriteRequ
 /// failed, so the batch stops at the first failure, is rolled back explicitly if SQLite has not,
 /// and every request in it fails. They are not retried one by one: an in-transaction function has
 /// already run once and cannot run again, and the usual causes (disk full, I/O) fail a retry too.
-fn abandon_batch(connection: &Connection, batch: &[WriteRequest], error: StoreError) -> Vec<Result<(), StoreError>> {
+fn abandon_batch(connection: &Connection, batch: &[WriteRequest], error: StoreError) -> Vec<Result<u64, StoreError>> {
     if !connection.is_autocommit() {
         let _ = connection.execute_batch("ROLLBACK");
     }
@@ -197,48 +206,163 @@ fn abandon_batch(connection: &Connection, batch: &[WriteRequest], error: StoreEr
 enum WriteFailure {
     /// Its in-transaction function failed (or panicked); its savepoint undid its insert alone.
     Rejected(String),
+    /// The store declined it alone (a second history for a session, an ended session); the
+    /// statement left nothing behind and the batch goes on.
+    Declined(StoreError),
     /// SQLite failed: the batch cannot go on.
     Store(StoreError),
 }
 
-fn write_request(connection: &Connection, path: &Path, request: &mut WriteRequest) -> Result<(), WriteFailure> {
+fn write_request(connection: &Connection, path: &Path, request: &mut WriteRequest) -> Result<u64, WriteFailure> {
     let sqlite = |e| WriteFailure::Store(StoreError::from_sqlite(path, e));
-    let Some(function) = request.in_transaction.take() else {
-        return insert(connection, path, &request.record).map_err(WriteFailure::Store);
+    let (record, in_transaction) = match &mut request.op {
+        WriteOp::Response(record, in_transaction) => (&*record, in_transaction.take()),
+        WriteOp::StartSession(session) => return start_session(connection, path, session).map_err(WriteFailure::Store),
+        WriteOp::EndSession { id, ending, at_ms, reason } => {
+            return end_session(connection, path, *id, *ending, *at_ms, reason.as_deref()).map_err(WriteFailure::Store);
+        }
+        WriteOp::Regrade(regrade) => return insert_regrade(connection, path, regrade).map_err(WriteFailure::Store),
+    };
+    let Some(function) = in_transaction else {
+        return insert(connection, path, record).map(|()| 0);
     };
     connection.execute_batch("SAVEPOINT response").map_err(sqlite)?;
-    let outcome = insert(connection, path, &request.record).map_err(WriteFailure::Store).and_then(|()| {
-        match catch_unwind(AssertUnwindSafe(function)) {
-            Ok(result) => result.map_err(WriteFailure::Rejected),
-            Err(_) => Err(WriteFailure::Rejected("the function run in the transaction panicked".into())),
-        }
+    let outcome = insert(connection, path, record).and_then(|()| match catch_unwind(AssertUnwindSafe(function)) {
+        Ok(result) => result.map_err(WriteFailure::Rejected),
+        Err(_) => Err(WriteFailure::Rejected("the function run in the transaction panicked".into())),
     });
     if outcome.is_err() {
         connection.execute_batch("ROLLBACK TO response").map_err(sqlite)?;
     }
     connection.execute_batch("RELEASE response").map_err(sqlite)?;
-    outcome
+    outcome.map(|()| 0)
 }
 
-fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Result<(), StoreError> {
+fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Result<(), WriteFailure> {
+    let store = |e| WriteFailure::Store(StoreError::from_sqlite(path, e));
     let reason = match &record.verdict {
         Verdict::Invalid(reason) => Some(reason.as_str()),
         _ => None,
     };
-    let mut statement = connection.prepare_cached(INSERT).map_err(|e| StoreError::from_sqlite(path, e))?;
+    let (session, position) = match record.place {
+        Some(place) => (Some(place.session as i64), Some(place.position as i64)),
+        None => (None, None),
+    };
+    let mut statement = connection.prepare_cached(INSERT).map_err(store)?;
+    let inserted = statement.execute(params![
+        record.quiz_title,
+        record.template,
+        record.asked,
+        substitutions_to_json(&record.substitutions),
+        record.email,
+        record.answer,
+        record.verdict.kind(),
+        reason,
+        record.answered_at_ms as i64,
+        record.mastery,
+        session,
+        position,
+    ]);
+    match inserted {
+        Ok(1) => Ok(()),
+        Ok(_) => Err(WriteFailure::Declined(StoreError::conflict(
+            path,
+            format!("session {} has ended (or was never started); its answers are closed", session.unwrap_or(0)),
+        ))),
+        // A constraint fails the statement alone; the transaction and the batch go on.
+        Err(rusqlite::Error::SqliteFailure(failure, _)) if failure.code == ErrorCode::ConstraintViolation => {
+            match already_stored(connection, record).map_err(store)? {
+                true => Ok(()),
+                false => Err(WriteFailure::Declined(StoreError::conflict(
+                    path,
+                    format!(
+                        "session {} already has an answer at position {}: another process is answering in it",
+                        session.unwrap_or(0),
+                        position.unwrap_or(0) + 1
+                    ),
+                ))),
+            }
+        }
+        Err(error) => Err(store(error)),
+    }
+}
+
+/// Whether the very response is already stored at its place: a retry of a write whose outcome
+/// its sender never heard, which must count once.
+fn already_stored(connection: &Connection, record: &ResponseRecord) -> rusqlite::Result<bool> {
+    let Some(place) = record.place else { return Ok(false) };
+    let stored: Option<(String, String, String)> = connection
+        .query_row(
+            "SELECT template, asked, answer FROM responses WHERE session_id = ?1 AND position = ?2",
+            params![place.session as i64, place.position as i64],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(stored.is_some_and(|(template, asked, answer)| {
+        template == record.template && asked == record.asked && answer == record.answer
+    }))
+}
+
+fn start_session(connection: &Connection, path: &Path, session: &NewSession) -> Result<u64, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
     statement
         .execute(params![
-            record.quiz_title,
-            record.template,
-            record.asked,
-            substitutions_to_json(&record.substitutions),
-            record.email,
-            record.answer,
-            record.verdict.kind(),
-            reason,
-            record.answered_at_ms as i64,
-            record.mastery,
+            session.quiz_title,
+            session.quiz_version,
+            session.email,
+            session.seed as i64,
+            session.started_at_ms as i64
         ])
         .map_err(|e| StoreError::from_sqlite(path, e))?;
-    Ok(())
+    Ok(connection.last_insert_rowid() as u64)
+}
+
+/// Ends the session if it is open: an ending, once stored, is never replaced.
+fn end_session(
+    connection: &Connection,
+    path: &Path,
+    id: u64,
+    ending: SessionEnding,
+    at_ms: u64,
+    reason: Option<&str>,
+) -> Result<u64, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "UPDATE sessions SET ending = ?2, ended_at_ms = ?3, ending_reason = ?4 WHERE id = ?1 AND ending IS NULL",
+        )
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    let changed = statement
+        .execute(params![id as i64, ending.as_str(), at_ms as i64, reason])
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    Ok(changed as u64)
+}
+
+fn insert_regrade(connection: &Connection, path: &Path, regrade: &RegradeRecord) -> Result<u64, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    connection
+        .execute(
+            "INSERT INTO regrades (quiz_title, quiz_version, regraded_at_ms) VALUES (?1, ?2, ?3)",
+            params![regrade.quiz_title, regrade.quiz_version, regrade.regraded_at_ms as i64],
+        )
+        .map_err(sqlite)?;
+    let id = connection.last_insert_rowid();
+    let mut statement = connection
+        .prepare_cached(
+            "INSERT INTO regraded_verdicts (regrade_id, session_id, position, verdict, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(sqlite)?;
+    for (place, verdict) in &regrade.changed {
+        let reason = match verdict {
+            Verdict::Invalid(reason) => Some(reason.as_str()),
+            _ => None,
+        };
+        statement
+            .execute(params![id, place.session as i64, place.position as i64, verdict.kind(), reason])
+            .map_err(sqlite)?;
+    }
+    Ok(id as u64)
 }
