@@ -50,6 +50,22 @@ pub enum AppError {
         /// Why.
         source: std::io::Error,
     },
+    /// The store holds nothing for a quiz of this title.
+    #[error("no quiz titled {title:?} in the store {store}: {hint}")]
+    UnknownTitle {
+        /// The title asked for.
+        title: String,
+        /// The store, as its location is shown.
+        store: String,
+        /// The closest title it holds, or what it holds.
+        hint: String,
+    },
+    /// A quiz to regrade has no stored answers.
+    #[error("nothing to regrade: no answers to the quiz {title:?} are stored")]
+    NoData {
+        /// The quiz's title.
+        title: String,
+    },
     /// A worker kept failing and its supervisor gave up before shutdown.
     #[error(transparent)]
     Shutdown(#[from] SupervisorError),

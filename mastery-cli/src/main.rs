@@ -15,6 +15,7 @@ mod check;
 mod diagnostics;
 mod duration;
 mod output;
+mod regrade;
 mod report;
 mod run;
 mod text;
@@ -123,19 +124,42 @@ enum Command {
         #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
         color: ColorChoice,
     },
-    /// Show each learner's results in a quiz.
+    /// Show a quiz's results per learner, session or template; without a title, list the quizzes.
     #[command(
-        after_help = "Examples:\n  mastery report Arithmetic\n  mastery report Arithmetic --format csv > results.csv"
+        after_help = "Examples:\n  mastery report\n  mastery report Arithmetic\n  mastery report Arithmetic --by template\n  mastery report Arithmetic --format csv > results.csv"
     )]
     Report {
-        /// The quiz's title.
-        title: String,
+        /// The quiz's title; without it, the quizzes in the store are listed.
+        title: Option<String>,
         /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
         #[arg(long)]
         db: Option<PathBuf>,
         /// How to print it.
         #[arg(long, value_enum, default_value = "table")]
         format: report::Format,
+        /// One row per learner (email), per session, or per template (item statistics).
+        #[arg(long, value_enum, default_value = "email", requires = "title")]
+        by: report::By,
+    },
+    /// Judge a quiz's stored answers again with the checkers of a quiz file.
+    #[command(
+        after_help = "Examples:\n  mastery regrade capitals.toml\n  mastery regrade capitals.toml --apply\n  mastery regrade capitals.toml --format json"
+    )]
+    Regrade {
+        /// The quiz file (TOML) whose checkers judge; its title names the quiz.
+        quiz_file: PathBuf,
+        /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Store the regrade, so that reports count its verdicts; without it nothing is stored.
+        #[arg(long)]
+        apply: bool,
+        /// How to print it.
+        #[arg(long, value_enum, default_value = "table")]
+        format: regrade::Format,
+        /// Colour problems in the quiz file: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never.
+        #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+        color: ColorChoice,
     },
     /// Print shell completions.
     #[command(after_help = "Example:\n  mastery completions bash > ~/.local/share/bash-completion/completions/mastery")]
@@ -155,7 +179,7 @@ fn environment_help() -> String {
         "Environment:\n  MASTERY_DB   the database, unless --db is given (here: {database})\n  \
          MASTERY_LOG  log filter for stderr, e.g. MASTERY_LOG=debug\n  \
          NO_COLOR     set to anything to turn colour off\n\n\
-         Examples:\n  mastery run\n  mastery check quiz.toml\n  mastery report Arithmetic --format csv"
+         Examples:\n  mastery run\n  mastery check quiz.toml\n  mastery report Arithmetic --format csv\n  mastery regrade quiz.toml --apply"
     )
 }
 
@@ -183,7 +207,12 @@ fn main() -> ExitCode {
             })
         }
         Command::Check { quiz_file, show, .. } => check::check(&quiz_file, usize::from(show), color).and_then(print),
-        Command::Report { title, db, format } => report::report(&title, db.as_deref(), format).and_then(print),
+        Command::Report { title, db, format, by } => {
+            report::report(title.as_deref(), db.as_deref(), format, by).and_then(print)
+        }
+        Command::Regrade { quiz_file, db, apply, format, .. } => {
+            regrade::regrade(&quiz_file, db.as_deref(), apply, format).and_then(print)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mastery", &mut std::io::stdout());
             Ok(0)
@@ -208,7 +237,7 @@ impl Command {
     /// How the command colours problems in quiz files (only `run` and `check` read quiz files).
     fn color(&self) -> ColorChoice {
         match self {
-            Command::Run { color, .. } | Command::Check { color, .. } => *color,
+            Command::Run { color, .. } | Command::Check { color, .. } | Command::Regrade { color, .. } => *color,
             _ => ColorChoice::Auto,
         }
     }
