@@ -149,15 +149,6 @@ fn the_report_lists_mastered_templates() {
 }
 
 #[test]
-fn an_unknown_title_gives_an_empty_report() {
-    let home = Home::new();
-    assert_eq!(home.run(&["report", "Nothing", "--format", "json"], ""), (0, "[]\n".into(), String::new()));
-    assert_eq!(home.run(&["report", "Nothing", "--format", "csv"], "").1, "email,responses,correct,invalid,mastered\n");
-    assert!(home.run(&["report", "Nothing"], "").1.contains("(no responses)"));
-    assert!(!home.db().exists(), "reading a report creates no database");
-}
-
-#[test]
 fn a_quiz_file_runs_and_a_broken_one_is_refused_before_anything_is_stored() {
     let home = Home::new();
     let (status, stdout, _) = home.run(&["run", &testdata("arithmetic.toml"), "--seed", "1", "--json"], "");

@@ -49,6 +49,41 @@ async fn every_older_schema_upgrades_and_keeps_its_rows() {
     }
 }
 
+#[tokio::test]
+async fn rows_from_before_sessions_become_one_stopped_session_per_learner_in_order() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("v2.db");
+    create_schema_version(&path, 2).unwrap();
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    for (email, answer, at) in [("b@x.y", "1", 10), ("a@x.y", "2", 11), ("b@x.y", "3", 12), ("b@x.y", "4", 13)] {
+        connection
+            .execute(
+                "INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer, verdict, answered_at_ms, mastery)
+                 VALUES ('Math', 'single_digit_addition', '1 + 2', '{\"left\":1,\"right\":2}', ?1, ?2, 'incorrect', ?3, 2)",
+                rusqlite::params![email, answer, at],
+            )
+            .unwrap();
+    }
+    drop(connection);
+    let store = SqliteStore::open(&path).unwrap();
+    let sessions = store.sessions("Math").await.unwrap();
+    let summary: Vec<(&str, Option<u64>, Option<mastery_core::SessionEnding>, Option<u64>)> =
+        sessions.iter().map(|s| (s.email.as_str(), s.seed, s.ending, s.ended_at_ms)).collect();
+    use mastery_core::SessionEnding::Stopped;
+    assert_eq!(summary, [("b@x.y", None, Some(Stopped), Some(13)), ("a@x.y", None, Some(Stopped), Some(11))]);
+    let places: Vec<(String, u64, u64)> = store
+        .responses("Math")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.answer, r.place.unwrap().session, r.place.unwrap().position))
+        .collect();
+    let b = sessions[0].id;
+    let a = sessions[1].id;
+    assert_eq!(places, [("1".into(), b, 0), ("2".into(), a, 0), ("3".into(), b, 1), ("4".into(), b, 2)]);
+    assert!(store.open_session("Math", "b@x.y").await.unwrap().is_none(), "a session of unknown seed is not open");
+}
+
 #[test]
 fn a_file_from_a_newer_version_is_refused() {
     let folder = tempfile::tempdir().unwrap();

@@ -3,8 +3,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use mastery_core::{Quiz, Response, SplitMix64, Timestamp, Verdict, examples};
-use mastery_persistence::{MemoryStore, ResponseRecord, ResponseStore, SqliteStore, StoreError, SubstitutionValue};
+use mastery_core::{Quiz, Response, SessionEnding, SplitMix64, Timestamp, Verdict, examples};
+use mastery_persistence::{
+    MemoryStore, NewSession, Place, RegradeRecord, ResponseRecord, ResponseStore, SqliteStore, StoreError,
+    StoreErrorKind, SubstitutionValue,
+};
 
 /// A store under test; the temporary folder lives as long as the store.
 struct Subject {
@@ -142,4 +145,69 @@ for_each_store! {
         let distinct: BTreeSet<(String, String)> = stored.into_iter().map(|r| (r.email, r.answer)).collect();
         assert_eq!(distinct.len(), 2_000);
     };
+
+    a_session_is_stored_with_its_answers_in_order_and_ended_once => |store: Arc<dyn ResponseStore>| async move {
+        let id = store.start_session(new_session("ada@example.com")).await.unwrap();
+        for position in 0..3 {
+            store.record(at(record("ada@example.com", &position.to_string()), id, position)).await.unwrap();
+        }
+        let open = store.open_session("Math", "ada@example.com").await.unwrap().expect("open");
+        assert_eq!((open.session.id, open.session.seed, open.session.quiz_version.as_deref()), (id, Some(7), Some("v1")));
+        let answers: Vec<&str> = open.responses.iter().map(|r| r.answer.as_str()).collect();
+        assert_eq!(answers, ["0", "1", "2"]);
+        assert!(store.open_session("Math", "bob@example.com").await.unwrap().is_none());
+
+        assert!(store.end_session(id, SessionEnding::TimeUp, 9, None).await.unwrap());
+        assert!(!store.end_session(id, SessionEnding::Finished, 10, None).await.unwrap(), "an ending is never replaced");
+        assert!(store.open_session("Math", "ada@example.com").await.unwrap().is_none());
+        let sessions = store.sessions("Math").await.unwrap();
+        assert_eq!((sessions[0].ending, sessions[0].ended_at_ms), (Some(SessionEnding::TimeUp), Some(9)));
+        let late = store.record(at(record("ada@example.com", "late"), id, 3)).await.unwrap_err();
+        assert_eq!(late.kind, StoreErrorKind::Conflict, "{late}");
+        assert_eq!(store.responses("Math").await.unwrap().len(), 3);
+    };
+
+    one_place_holds_one_answer_and_a_retry_of_it_counts_once => |store: Arc<dyn ResponseStore>| async move {
+        let id = store.start_session(new_session("ada@example.com")).await.unwrap();
+        store.record(at(record("ada@example.com", "3"), id, 0)).await.unwrap();
+        store.record(at(record("ada@example.com", "3"), id, 0)).await.unwrap();
+        let second = store.record(at(record("ada@example.com", "4"), id, 0)).await.unwrap_err();
+        assert_eq!(second.kind, StoreErrorKind::Conflict, "{second}");
+        let answers: Vec<String> = store.responses("Math").await.unwrap().into_iter().map(|r| r.answer).collect();
+        assert_eq!(answers, ["3"]);
+    };
+
+    reports_fold_each_session_on_its_own_and_read_the_latest_regrade => |store: Arc<dyn ResponseStore>| async move {
+        // Mastery 2: one right answer in each of two sessions masters nothing.
+        let (records, _) = play(examples::math_quiz(), "ada@example.com", &["right", "right"], 1);
+        for (position, record) in records.into_iter().enumerate() {
+            let id = store.start_session(new_session("ada@example.com")).await.unwrap();
+            store.record(at(record, id, 0)).await.unwrap();
+            let _ = position;
+        }
+        assert!(store.report("Math").await.unwrap()[0].mastered.is_empty());
+        let sessions = store.session_report("Math").await.unwrap();
+        assert_eq!(sessions.iter().map(|s| s.correct).collect::<Vec<_>>(), [1, 1]);
+
+        let first = sessions[0].session.id;
+        let regrade = RegradeRecord {
+            quiz_title: "Math".into(),
+            quiz_version: "v2".into(),
+            regraded_at_ms: 5,
+            changed: vec![(Place { session: first, position: 0 }, Verdict::Incorrect)],
+        };
+        store.record_regrade(regrade).await.unwrap();
+        assert_eq!(store.report("Math").await.unwrap()[0].correct, 1);
+        assert_eq!(store.template_report("Math").await.unwrap()[0].correct, 1);
+        let quizzes = store.quizzes().await.unwrap();
+        assert_eq!((quizzes.len(), quizzes[0].sessions, quizzes[0].responses), (1, 2, 2));
+    };
+}
+
+fn new_session(email: &str) -> NewSession {
+    NewSession { quiz_title: "Math".into(), quiz_version: "v1".into(), email: email.into(), seed: 7, started_at_ms: 1 }
+}
+
+fn at(record: ResponseRecord, session: u64, position: u64) -> ResponseRecord {
+    ResponseRecord { place: Some(Place { session, position }), ..record }
 }
