@@ -151,14 +151,8 @@ impl SessionSupervisor {
         let guard = RegistryGuard { registry: Arc::clone(&self.registry), title, email: Arc::clone(&email), id };
         let (session, taken, position) = self.open(quiz, &email, options).await?;
         let span = tracing::info_span!("session", quiz = %guard.title, email = %email, id = taken.session);
-        let worker = SessionWorker {
-            session,
-            email,
-            id: taken.session,
-            position,
-            config: Arc::clone(&self.config),
-            guard,
-        };
+        let worker =
+            SessionWorker { session, email, id: taken.session, position, config: Arc::clone(&self.config), guard };
         self.tasks.spawn(worker.run(inbox).instrument(span));
         Ok(taken)
     }
@@ -305,12 +299,13 @@ fn tell_ending(ended: Vec<Entry>, ending: SessionEnding) -> usize {
     for entry in ended {
         match entry.mailbox.try_send(Box::new(SessionCall::End(ending))) {
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(message)) => match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => drop(runtime.spawn(async move { entry.mailbox.send(message).await })),
-                // Without a runtime the session stops when its mailbox closes, its ending unstored:
-                // it stays open, to be resumed.
-                Err(_) => {}
-            },
+            // Without a runtime the session stops when its mailbox closes, its ending unstored:
+            // it stays open, to be resumed.
+            Err(mpsc::error::TrySendError::Full(message)) => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    drop(runtime.spawn(async move { entry.mailbox.send(message).await }));
+                }
+            }
         }
     }
     count

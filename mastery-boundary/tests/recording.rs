@@ -41,7 +41,12 @@ impl ResponsePort for SlowPort {
         Box::pin(std::future::pending())
     }
 
-    fn record_withdrawable(&self, _place: mastery_boundary::Place, response: &Response, withdrawal: Withdrawal) -> RecordFuture {
+    fn record_withdrawable(
+        &self,
+        _place: mastery_boundary::Place,
+        response: &Response,
+        withdrawal: Withdrawal,
+    ) -> RecordFuture {
         let (stored, answer, on_withdrawal) =
             (Arc::clone(&self.stored), response.answer().to_string(), self.on_withdrawal);
         Box::pin(async move {

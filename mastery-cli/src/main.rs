@@ -201,9 +201,11 @@ fn main() -> ExitCode {
     let color = cli.command.color();
     let result = match cli.command {
         Command::Run { quiz_file, email, seed, db, time_limit, json, restart, .. } => {
-            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json, restart }).map(|outcome| match outcome {
-                Outcome::Interrupted => 130,
-                _ => 0,
+            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json, restart }).map(|outcome| {
+                match outcome {
+                    Outcome::Interrupted => 130,
+                    _ => 0,
+                }
             })
         }
         Command::Check { quiz_file, show, .. } => check::check(&quiz_file, usize::from(show), color).and_then(print),

@@ -89,10 +89,8 @@ impl Output {
     pub fn taken(&mut self, taken: &Taken) -> io::Result<()> {
         self.mastered = taken.progress.mastered;
         if let Some(abandoned) = &taken.abandoned {
-            let text = format!(
-                "Your open session was not resumed: {}. A new session starts.",
-                printable(&abandoned.reason)
-            );
+            let text =
+                format!("Your open session was not resumed: {}. A new session starts.", printable(&abandoned.reason));
             match self.json {
                 // Events on stdout stay as the contract lists them; the learner is told on stderr.
                 true => {

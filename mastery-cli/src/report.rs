@@ -96,12 +96,7 @@ struct Cells {
     rows: Vec<Vec<String>>,
 }
 
-fn render<R: Serialize>(
-    format: Format,
-    rows: &[R],
-    cells: fn(&[R]) -> Cells,
-    empty: &str,
-) -> Result<String, Failure> {
+fn render<R: Serialize>(format: Format, rows: &[R], cells: fn(&[R]) -> Cells, empty: &str) -> Result<String, Failure> {
     match format {
         Format::Json => serde_json::to_string_pretty(rows).map_err(|e| Failure::error(e.to_string())),
         Format::Csv => Ok(csv(&cells(rows))),

@@ -273,7 +273,7 @@ fn exit_statuses_follow_the_contract() {
     assert_eq!(home.run(&["frobnicate"], "").0, 2);
     assert_eq!(home.run(&["run", "--seed", "minus one"], "").0, 2);
     assert_eq!(home.run(&["run", "--time-limit", "soon"], "").0, 2);
-    assert_eq!(home.run(&["report"], "").0, 2);
+    assert_eq!(home.run(&["report", "--by", "template"], "").0, 2, "--by needs a title");
     let (status, _, stderr) = home.run(&["check", "no/such/file.toml"], "");
     assert_eq!((status, stderr.as_str()), (1, "no/such/file.toml:1:1: file: cannot read the file: no such file\n"));
     let (status, _, stderr) = home.run(&["run", "--email", "not-an-email"], "");

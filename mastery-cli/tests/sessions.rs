@@ -53,14 +53,23 @@ fn a_resumed_run_says_so_on_the_terminal_and_restart_starts_anew() {
     let (status, _, _) = home.run(&["run", "--seed", "4"], "1\n");
     assert_eq!(status, 0);
     let (_, stdout, _) = home.run(&["run"], "");
-    assert!(stdout.starts_with("Resuming your session where you stopped: 1 answer so far, mastered 0/3.\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("Resuming your session where you stopped: 1 answer so far, mastered 0/3.\n"),
+        "{stdout}"
+    );
 
     let fresh = home.run(&["run", "--seed", "4", "--json", "--email", "fresh@example.com"], "").1;
     let (_, restarted, stderr) = home.run(&["run", "--seed", "4", "--json", "--restart"], "");
     assert_eq!(restarted, fresh, "a restart is a new session from its seed");
     assert!(stderr.contains("was not resumed"), "{stderr}");
     let (_, sessions, _) = home.run(&["report", "Arithmetic", "--by", "session", "--format", "json"], "");
-    let endings: Vec<Value> = serde_json::from_str::<Value>(&sessions).unwrap().as_array().unwrap().iter().map(|s| s["ending"].clone()).collect();
+    let endings: Vec<Value> = serde_json::from_str::<Value>(&sessions)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["ending"].clone())
+        .collect();
     assert_eq!(endings, [json!("abandoned"), json!("open"), json!("open")]);
 }
 
@@ -104,7 +113,10 @@ fn report_lists_quizzes_and_an_unknown_title_names_the_closest() {
     );
     let (status, _, stderr) = home.run(&["report", "arithmetik"], "");
     assert_eq!(status, 1);
-    assert!(stderr.contains(&format!("in the store {}: did you mean \"Arithmetic\"?", home.db().display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("in the store {}: did you mean \"Arithmetic\"?", home.db().display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -169,8 +181,17 @@ fn regrade_with_a_fixed_checker_changes_exactly_the_affected_verdicts_and_master
     let preview: Value = serde_json::from_str(&preview).unwrap();
     assert_eq!((&preview["judged"], &preview["changed"], &preview["applied"]), (&json!(4), &json!(2), &Value::Null));
     let learner = &preview["learners"][0];
-    assert_eq!((&learner["email"], &learner["gained"], &learner["lost"]), (&json!("ada@example.com"), &json!(["france"]), &json!([])));
-    assert!(learner["changed"].as_array().unwrap().iter().all(|c| c["template"] == "france" && c["before"] == "incorrect" && c["after"] == "correct"));
+    assert_eq!(
+        (&learner["email"], &learner["gained"], &learner["lost"]),
+        (&json!("ada@example.com"), &json!(["france"]), &json!([]))
+    );
+    assert!(
+        learner["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["template"] == "france" && c["before"] == "incorrect" && c["after"] == "correct")
+    );
     assert_eq!(home.run(&["report", "Capitals", "--format", "csv"], "").1, before, "nothing stored without --apply");
 
     let (status, applied, _) = home.run(&["regrade", &fixed, "--apply"], "");

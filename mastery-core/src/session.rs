@@ -248,7 +248,8 @@ impl Session {
             if question.asked() != stored.asked {
                 return Err(fail(format!("{:?} was asked then, {:?} now", stored.asked, question.asked())));
             }
-            let response = session.respond(Arc::clone(&email), stored.answer, stored.at).map_err(|e| fail(e.to_string()))?;
+            let response =
+                session.respond(Arc::clone(&email), stored.answer, stored.at).map_err(|e| fail(e.to_string()))?;
             if response.verdict().kind() != stored.verdict {
                 let (then, now) = (stored.verdict, response.verdict().kind());
                 return Err(fail(format!("the answer {:?} was judged {then} then, {now} now", stored.answer)));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mastery_core::{Response, SplitMix64, Timestamp, examples};
-use mastery_persistence::{ResponseRecord, ResponseStore, SqliteOptions, SqliteStore};
+use mastery_persistence::{NewSession, Place, ResponseRecord, ResponseStore, SqliteOptions, SqliteStore};
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -65,17 +65,34 @@ fn measure(
     let store: Arc<dyn ResponseStore> = Arc::new(SqliteStore::open_with(&path, options).unwrap());
     let record = sample_record(1);
     let (count, mut latencies) = runtime.block_on(async {
+        // Each writer is one learner answering in a session of their own, as in a class: every
+        // response carries its place, under the unique (session, position) key.
+        let mut sessions = Vec::new();
+        for writer in 0..writers {
+            let session = NewSession {
+                quiz_title: "Math".into(),
+                quiz_version: "math-1".into(),
+                email: format!("learner{writer}@example.com"),
+                seed: writer as u64,
+                started_at_ms: 0,
+            };
+            sessions.push(store.start_session(session).await.unwrap());
+        }
         let deadline = Instant::now() + drive;
-        let tasks: Vec<_> = (0..writers)
-            .map(|_| {
+        let tasks: Vec<_> = sessions
+            .into_iter()
+            .map(|session| {
                 let store = Arc::clone(&store);
                 let record = record.clone();
                 tokio::spawn(async move {
                     let mut latencies = Vec::new();
+                    let mut position = 0;
                     while Instant::now() < deadline {
                         let start = Instant::now();
-                        store.record(record.clone()).await.unwrap();
+                        let place = Some(Place { session, position });
+                        store.record(ResponseRecord { place, ..record.clone() }).await.unwrap();
                         latencies.push(start.elapsed().as_secs_f64() * 1e6);
+                        position += 1;
                     }
                     latencies
                 })
@@ -100,8 +117,15 @@ fn report_over(runtime: &tokio::runtime::Runtime, folder: &std::path::Path, rows
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection.execute_batch("BEGIN").unwrap();
     {
+        // 1,000 learners, one session each, their answers interleaved as a class gives them.
+        let mut session = connection
+            .prepare("INSERT INTO sessions (id, quiz_title, quiz_version, email, seed, started_at_ms) VALUES (?1, 'Math', 'math-1', ?2, ?1, 0)")
+            .unwrap();
+        for learner in 0..1_000_i64 {
+            session.execute(rusqlite::params![learner + 1, format!("learner{learner}@example.com")]).unwrap();
+        }
         let mut insert = connection
-            .prepare("INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer, verdict, answered_at_ms, mastery) VALUES ('Math', ?1, '1 + 2', '{\"left\":1,\"right\":2}', ?2, '3', ?3, ?4, 2)")
+            .prepare("INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer, verdict, answered_at_ms, mastery, session_id, position) VALUES ('Math', ?1, '1 + 2', '{\"left\":1,\"right\":2}', ?2, '3', ?3, ?4, 2, ?5, ?6)")
             .unwrap();
         for n in 0..rows {
             let verdict = ["correct", "correct", "incorrect", "invalid"][(n % 4) as usize];
@@ -110,7 +134,9 @@ fn report_over(runtime: &tokio::runtime::Runtime, folder: &std::path::Path, rows
                     format!("t{}", n % 7),
                     format!("learner{}@example.com", n % 1_000),
                     verdict,
-                    n as i64
+                    n as i64,
+                    (n % 1_000 + 1) as i64,
+                    (n / 1_000) as i64
                 ])
                 .unwrap();
         }
@@ -127,6 +153,28 @@ fn report_over(runtime: &tokio::runtime::Runtime, folder: &std::path::Path, rows
     times.sort();
     figure(&format!("store: report over {rows} responses"), times[2].as_secs_f64() * 1e3, None, "ms", false);
     println!("report over {rows} responses (1,000 learners): median {:.0} ms", times[2].as_secs_f64() * 1e3);
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let report = runtime.block_on(store.template_report("Math")).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(report.len(), 7);
+    }
+    times.sort();
+    let median = times[2].as_secs_f64() * 1e3;
+    figure(&format!("store: report by template over {rows} responses"), median, None, "ms", false);
+    println!("report by template over {rows} responses (7 templates, 1,000 learners): median {median:.0} ms");
+    let mut times = Vec::new();
+    for learner in 0..5 {
+        let start = Instant::now();
+        let open = runtime.block_on(store.open_session("Math", &format!("learner{learner}@example.com"))).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(open.unwrap().responses.len() as u64, rows / 1_000);
+    }
+    times.sort();
+    let median = times[2].as_secs_f64() * 1e3;
+    figure(&format!("store: read one session of {} answers among {rows}", rows / 1_000), median, None, "ms", false);
+    println!("read one learner's open session ({} answers among {rows}): median {median:.2} ms", rows / 1_000);
 }
 
 /// One line for the workspace's benchmark report (`scripts/bench-report`): name, our figure, the

@@ -49,7 +49,8 @@ impl State {
         let Some(place) = record.place else { return Ok(true) };
         let open = self.sessions.iter().any(|s| s.id == place.session && s.is_open());
         if let Some(stored) = self.records.iter().rev().find(|r| r.place == Some(place)) {
-            let same = stored.template == record.template && stored.asked == record.asked && stored.answer == record.answer;
+            let same =
+                stored.template == record.template && stored.asked == record.asked && stored.answer == record.answer;
             return match same {
                 true => Ok(false),
                 false => Err(StoreError::conflict(
@@ -140,9 +141,9 @@ impl ResponseStore for MemoryStore {
     }
 
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {
-        ready(Ok(self.with_state(|state| {
-            state.sessions.iter().filter(|s| s.quiz_title == quiz_title).cloned().collect()
-        })))
+        ready(Ok(
+            self.with_state(|state| state.sessions.iter().filter(|s| s.quiz_title == quiz_title).cloned().collect())
+        ))
     }
 
     fn quizzes(&self) -> Pending<Vec<QuizSummary>> {
@@ -156,8 +157,10 @@ impl ResponseStore for MemoryStore {
             titles
                 .into_iter()
                 .map(|title| {
-                    let sessions: Vec<&SessionRecord> = state.sessions.iter().filter(|s| s.quiz_title == title).collect();
-                    let records: Vec<&ResponseRecord> = state.records.iter().filter(|r| r.quiz_title == title).collect();
+                    let sessions: Vec<&SessionRecord> =
+                        state.sessions.iter().filter(|s| s.quiz_title == title).collect();
+                    let records: Vec<&ResponseRecord> =
+                        state.records.iter().filter(|r| r.quiz_title == title).collect();
                     let learners: BTreeSet<&str> = sessions
                         .iter()
                         .map(|s| s.email.as_str())
@@ -191,7 +194,12 @@ impl ResponseStore for MemoryStore {
 
     fn regraded(&self, quiz_title: &str) -> Pending<Regraded> {
         let latest = self.with_state(|state| {
-            state.regrades.iter().rev().find(|r| r.quiz_title == quiz_title).map(|r| r.changed.iter().cloned().collect())
+            state
+                .regrades
+                .iter()
+                .rev()
+                .find(|r| r.quiz_title == quiz_title)
+                .map(|r| r.changed.iter().cloned().collect())
         });
         ready(Ok(latest.unwrap_or_default()))
     }

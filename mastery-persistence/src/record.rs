@@ -75,4 +75,3 @@ impl From<&Response> for ResponseRecord {
         }
     }
 }
-

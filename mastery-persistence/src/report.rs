@@ -327,7 +327,11 @@ impl TemplateReportBuilder {
             .learner_items
             .iter()
             .map(|items| {
-                items.iter().filter(|(_, (asked, _))| *asked > 0).map(|(&t, &(asked, right))| (t, right as f64 / asked as f64)).collect()
+                items
+                    .iter()
+                    .filter(|(_, (asked, _))| *asked > 0)
+                    .map(|(&t, &(asked, right))| (t, right as f64 / asked as f64))
+                    .collect()
             })
             .collect();
         let mut reports: Vec<TemplateReport> = self

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use mastery_app::StorePort;
 use mastery_boundary::{
-    OpenSession, Place, PortFuture, SessionStart,
-    Mastery, MasteryConfig, MasteryError, Next, RecordError, RecordFuture, ResponsePort, Withdrawal,
+    Mastery, MasteryConfig, MasteryError, Next, OpenSession, Place, PortFuture, RecordError, RecordFuture,
+    ResponsePort, SessionStart, Withdrawal,
 };
 use mastery_core::{
     Checker, Generator, Quiz, RandomSource, Response, SessionEnding, SplitMix64, Template, Timestamp, Verdict,

@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    open_reader, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
-    read_responses_per_email, read_sessions, read_template_report,
+    open_reader, read_open_session, read_quizzes, read_regraded, read_report, read_responses, read_responses_per_email,
+    read_sessions, read_template_report,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
@@ -74,6 +74,8 @@ pub struct SqliteStore {
     /// `None` for a store opened for reading only.
     requests: Option<mpsc::Sender<WriteRequest>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// Idle reader connections, kept warm for the next read.
+    readers: std::sync::Arc<Mutex<Vec<Connection>>>,
 }
 
 impl SqliteStore {
@@ -94,7 +96,7 @@ impl SqliteStore {
             .name("mastery-sqlite-writer".into())
             .spawn(move || run_writer(connection, &writer_path, receiver, max_batch))
             .map_err(|error| StoreError::cannot_open(&path, error))?;
-        Ok(SqliteStore { path, requests: Some(sender), writer: Mutex::new(Some(writer)) })
+        Ok(SqliteStore { path, requests: Some(sender), writer: Mutex::new(Some(writer)), readers: Default::default() })
     }
 
     /// Opens an existing database for reading only: no writer, no migration, and nothing created
@@ -114,7 +116,7 @@ impl SqliteStore {
         if found < SCHEMA_VERSION {
             return Err(StoreError::older_schema(&path, found, SCHEMA_VERSION));
         }
-        Ok(SqliteStore { path, requests: None, writer: Mutex::new(None) })
+        Ok(SqliteStore { path, requests: None, writer: Mutex::new(None), readers: Default::default() })
     }
 
     /// The database file.
