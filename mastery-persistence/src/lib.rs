@@ -113,6 +113,23 @@ pub trait ResponseStore: Send + Sync {
     /// never replaced) or does not exist. Once ended, a session takes no more responses.
     fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool>;
 
+    /// The session `id`, open or ended.
+    fn session(&self, id: u64) -> Pending<Option<SessionRecord>>;
+
+    /// The value of the setting `name`, storing `value` first when it has none: every caller,
+    /// in any process, gets the one value stored first (a secret made once, say).
+    fn setting_or_init(&self, name: &str, value: String) -> Pending<String>;
+
+    /// Replaces the quiz's roster: each learner's email with the hash of their join token.
+    fn set_roster(&self, quiz_title: &str, learners: Vec<(String, String)>) -> Pending<()>;
+
+    /// The quiz's roster: emails with their join token hashes, sorted by email. Empty when the
+    /// quiz has none (it is open to anyone).
+    fn roster(&self, quiz_title: &str) -> Pending<Vec<(String, String)>>;
+
+    /// The (quiz title, email) a join token hash was given for.
+    fn joined(&self, token_hash: &str) -> Pending<Option<(String, String)>>;
+
     /// The learner's latest session of the quiz with its responses, if that session is open.
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>>;
 

@@ -23,6 +23,8 @@ struct State {
     records: Vec<ResponseRecord>,
     sessions: Vec<SessionRecord>,
     regrades: Vec<RegradeRecord>,
+    settings: BTreeMap<String, String>,
+    rosters: BTreeMap<String, Vec<(String, String)>>,
 }
 
 const PLACE: &str = "memory";
@@ -120,6 +122,34 @@ impl ResponseStore for MemoryStore {
             None => false,
         });
         ready(Ok(ended))
+    }
+
+    fn session(&self, id: u64) -> Pending<Option<SessionRecord>> {
+        ready(Ok(self.with_state(|state| state.sessions.iter().find(|s| s.id == id).cloned())))
+    }
+
+    fn setting_or_init(&self, name: &str, value: String) -> Pending<String> {
+        ready(Ok(self.with_state(|state| state.settings.entry(name.to_string()).or_insert(value).clone())))
+    }
+
+    fn set_roster(&self, quiz_title: &str, mut learners: Vec<(String, String)>) -> Pending<()> {
+        learners.sort();
+        learners.dedup_by(|a, b| a.0 == b.0);
+        self.with_state(|state| state.rosters.insert(quiz_title.to_string(), learners));
+        ready(Ok(()))
+    }
+
+    fn roster(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
+        ready(Ok(self.with_state(|state| state.rosters.get(quiz_title).cloned().unwrap_or_default())))
+    }
+
+    fn joined(&self, token_hash: &str) -> Pending<Option<(String, String)>> {
+        ready(Ok(self.with_state(|state| {
+            state.rosters.iter().find_map(|(title, learners)| {
+                let (email, _) = learners.iter().find(|(_, hash)| hash == token_hash)?;
+                Some((title.clone(), email.clone()))
+            })
+        })))
     }
 
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {

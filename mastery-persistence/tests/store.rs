@@ -202,6 +202,20 @@ for_each_store! {
         let quizzes = store.quizzes().await.unwrap();
         assert_eq!((quizzes.len(), quizzes[0].sessions, quizzes[0].responses), (1, 2, 2));
     };
+
+    a_setting_keeps_the_value_stored_first_and_a_roster_finds_its_learner_by_hash => |store: Arc<dyn ResponseStore>| async move {
+        assert_eq!(store.setting_or_init("secret", "one".into()).await.unwrap(), "one");
+        assert_eq!(store.setting_or_init("secret", "two".into()).await.unwrap(), "one");
+        store.set_roster("Math", vec![("b@x.y".into(), "hash-b".into()), ("a@x.y".into(), "hash-a".into())]).await.unwrap();
+        assert_eq!(store.roster("Math").await.unwrap(), [("a@x.y".to_string(), "hash-a".to_string()), ("b@x.y".into(), "hash-b".into())]);
+        assert_eq!(store.joined("hash-b").await.unwrap(), Some(("Math".to_string(), "b@x.y".to_string())));
+        store.set_roster("Math", vec![("a@x.y".into(), "hash-a2".into())]).await.unwrap();
+        assert_eq!(store.joined("hash-b").await.unwrap(), None, "a new roster replaces the old one");
+        assert!(store.roster("Other").await.unwrap().is_empty());
+        let id = store.start_session(new_session("a@x.y")).await.unwrap();
+        assert_eq!(store.session(id).await.unwrap().map(|s| s.email), Some("a@x.y".to_string()));
+        assert_eq!(store.session(id + 100).await.unwrap(), None);
+    };
 }
 
 fn new_session(email: &str) -> NewSession {

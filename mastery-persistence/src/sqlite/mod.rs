@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    open_reader, read_open_session, read_quizzes, read_regraded, read_report, read_responses, read_responses_per_email,
-    read_sessions, read_template_report,
+    open_reader, read_joined, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
+    read_responses_per_email, read_roster, read_session, read_sessions, read_setting, read_template_report,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
@@ -163,6 +163,34 @@ impl ResponseStore for SqliteStore {
     fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool> {
         let ended = self.submit(WriteOp::EndSession { id, ending, at_ms, reason }, None);
         Box::pin(async move { Ok(ended.await? > 0) })
+    }
+
+    fn session(&self, id: u64) -> Pending<Option<SessionRecord>> {
+        self.read(move |connection, path| read_session(connection, path, id))
+    }
+
+    fn setting_or_init(&self, name: &str, value: String) -> Pending<String> {
+        let stored = self.submit(WriteOp::SettingIfAbsent { name: name.to_string(), value }, None);
+        let name = name.to_string();
+        let read = self.read(move |connection, path| read_setting(connection, path, &name));
+        Box::pin(async move {
+            stored.await?;
+            read.await?.ok_or_else(StoreError::closed)
+        })
+    }
+
+    fn set_roster(&self, quiz_title: &str, learners: Vec<(String, String)>) -> Pending<()> {
+        unit(self.submit(WriteOp::Roster { quiz_title: quiz_title.to_string(), learners }, None))
+    }
+
+    fn roster(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_roster(connection, path, &title))
+    }
+
+    fn joined(&self, token_hash: &str) -> Pending<Option<(String, String)>> {
+        let hash = token_hash.to_string();
+        self.read(move |connection, path| read_joined(connection, path, &hash))
     }
 
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {

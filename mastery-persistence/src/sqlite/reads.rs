@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mastery_core::{SessionEnding, Verdict};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use super::SqliteStore;
@@ -291,6 +291,46 @@ pub(super) fn read_open_session(
     let query = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE session_id = ?1 ORDER BY position");
     let responses = read_records(connection, path, &query, params![session.id as i64])?;
     Ok(Some(StoredSession { session, responses }))
+}
+
+/// The session `id`.
+pub(super) fn read_session(connection: &Connection, path: &Path, id: u64) -> Result<Option<SessionRecord>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let query = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+    let mut statement = connection.prepare_cached(&query).map_err(sqlite)?;
+    let mut rows = statement.query(params![id as i64]).map_err(sqlite)?;
+    match rows.next().map_err(sqlite)? {
+        Some(row) => session_from_row(path, row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The setting `name`, if it has a value.
+pub(super) fn read_setting(connection: &Connection, path: &Path, name: &str) -> Result<Option<String>, StoreError> {
+    let mut statement =
+        connection.prepare_cached("SELECT value FROM settings WHERE name = ?1").map_err(|e| StoreError::from_sqlite(path, e))?;
+    statement.query_row(params![name], |row| row.get(0)).optional().map_err(|e| StoreError::from_sqlite(path, e))
+}
+
+/// The quiz's roster, sorted by email.
+pub(super) fn read_roster(connection: &Connection, path: &Path, title: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let mut statement = connection
+        .prepare_cached("SELECT email, token_hash FROM roster WHERE quiz_title = ?1 ORDER BY email")
+        .map_err(sqlite)?;
+    let rows = statement.query_map(params![title], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+}
+
+/// The (quiz, email) a join token hash was given for.
+pub(super) fn read_joined(connection: &Connection, path: &Path, hash: &str) -> Result<Option<(String, String)>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT quiz_title, email FROM roster WHERE token_hash = ?1")
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    statement
+        .query_row(params![hash], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+        .map_err(|e| StoreError::from_sqlite(path, e))
 }
 
 /// Every quiz with sessions or responses, sorted by title.

@@ -76,6 +76,15 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT,
         PRIMARY KEY (regrade_id, session_id, position)
      ) WITHOUT ROWID;",
+    // 4: what servers share: named settings (secrets made once), and each quiz's roster of
+    // learners with the hash of their private join token (never the token itself).
+    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+     CREATE TABLE roster (
+        quiz_title TEXT NOT NULL,
+        email TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        PRIMARY KEY (quiz_title, email)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -32,6 +32,10 @@ pub(super) enum WriteOp {
     StartSession(NewSession),
     EndSession { id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String> },
     Regrade(RegradeRecord),
+    /// A setting, stored unless it has a value already.
+    SettingIfAbsent { name: String, value: String },
+    /// A quiz's roster, replacing the one it had.
+    Roster { quiz_title: String, learners: Vec<(String, String)> },
 }
 
 /// One write on its way to the writer, with the means to answer its caller: the new row's id for
@@ -222,6 +226,16 @@ fn write_request(connection: &Connection, path: &Path, request: &mut WriteReques
             return end_session(connection, path, *id, *ending, *at_ms, reason.as_deref()).map_err(WriteFailure::Store);
         }
         WriteOp::Regrade(regrade) => return insert_regrade(connection, path, regrade).map_err(WriteFailure::Store),
+        WriteOp::SettingIfAbsent { name, value } => {
+            let sql = "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING";
+            return connection.execute(sql, params![&*name, &*value]).map(|_| 0).map_err(|e| {
+                WriteFailure::Store(StoreError::from_sqlite(path, e))
+            });
+        }
+        WriteOp::Roster { quiz_title, learners } => {
+            return replace_roster(connection, quiz_title, learners)
+                .map_err(|e| WriteFailure::Store(StoreError::from_sqlite(path, e)));
+        }
     };
     let Some(function) = in_transaction else {
         return insert(connection, path, record).map(|()| 0);
@@ -365,4 +379,15 @@ fn insert_regrade(connection: &Connection, path: &Path, regrade: &RegradeRecord)
             .map_err(sqlite)?;
     }
     Ok(id as u64)
+}
+
+fn replace_roster(connection: &Connection, quiz_title: &str, learners: &[(String, String)]) -> rusqlite::Result<u64> {
+    connection.execute("DELETE FROM roster WHERE quiz_title = ?1", params![quiz_title])?;
+    let mut statement = connection.prepare_cached(
+        "INSERT INTO roster (quiz_title, email, token_hash) VALUES (?1, ?2, ?3) ON CONFLICT (quiz_title, email) DO UPDATE SET token_hash = excluded.token_hash",
+    )?;
+    for (email, token_hash) in learners {
+        statement.execute(params![quiz_title, email, token_hash])?;
+    }
+    Ok(0)
 }
