@@ -30,27 +30,31 @@ impl SqliteStore {
     ) -> Pending<T> {
         let path = self.path.clone();
         let pool = self.requests.is_some().then(|| std::sync::Arc::clone(&self.readers));
-        let (sender, receiver) = oneshot::channel();
-        let spawned = std::thread::Builder::new().name("mastery-sqlite-reader".into()).spawn(move || {
-            let pooled = pool.as_ref().and_then(|pool| pool.lock().unwrap_or_else(|p| p.into_inner()).pop());
-            let connection = match pooled {
-                Some(connection) => Ok(connection),
-                None => open_reader(&path),
-            };
-            let result = connection.and_then(|connection| {
-                let result = read(&connection, &path);
-                if let Some(pool) = &pool {
-                    let mut idle = pool.lock().unwrap_or_else(|p| p.into_inner());
-                    if idle.len() < MAX_IDLE_READERS {
-                        idle.push(connection);
-                    }
-                }
-                result
-            });
-            let _ = sender.send(result);
-        });
+        // The thread starts when the future is first polled: a read asked for after a write
+        // (`setting_or_init`) then sees that write.
         Box::pin(async move {
-            spawned.map_err(|_| StoreError::closed())?;
+            let (sender, receiver) = oneshot::channel();
+            std::thread::Builder::new()
+                .name("mastery-sqlite-reader".into())
+                .spawn(move || {
+                    let pooled = pool.as_ref().and_then(|pool| pool.lock().unwrap_or_else(|p| p.into_inner()).pop());
+                    let connection = match pooled {
+                        Some(connection) => Ok(connection),
+                        None => open_reader(&path),
+                    };
+                    let result = connection.and_then(|connection| {
+                        let result = read(&connection, &path);
+                        if let Some(pool) = &pool {
+                            let mut idle = pool.lock().unwrap_or_else(|p| p.into_inner());
+                            if idle.len() < MAX_IDLE_READERS {
+                                idle.push(connection);
+                            }
+                        }
+                        result
+                    });
+                    let _ = sender.send(result);
+                })
+                .map_err(|_| StoreError::closed())?;
             receiver.await.map_err(|_| StoreError::closed())?
         })
     }
