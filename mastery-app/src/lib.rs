@@ -67,7 +67,9 @@ pub use json::{Event, ReportRow};
 pub use port::StorePort;
 pub use quizzes::{demo_quiz, load_quiz_file, load_quiz_folder};
 pub use regrade::{ChangedVerdict, LearnerRegrade, Regrade, regrade};
-pub use reports::{QuizRow, Report, ReportBy, SessionRow, TemplateRow, read_report, rfc3339, unknown_title};
+pub use reports::{
+    QuizRow, Report, ReportBy, SessionRow, TemplateRow, csv_field, learners_csv, read_report, rfc3339, unknown_title,
+};
 pub use store::{DATABASE_VARIABLE, StoreLocation, database_location, open_store, open_store_for_reading};
 
 /// How an [`App`] is opened.

@@ -196,6 +196,40 @@ impl<'a> From<&'a TemplateReport> for TemplateRow<'a> {
     }
 }
 
+/// The per-learner report as CSV: the header `email,responses,correct,invalid,mastered`, then one
+/// line per learner, mastered templates joined with `;`.
+///
+/// ```
+/// use mastery_persistence::LearnerReport;
+///
+/// let row = LearnerReport { email: "ada@example.com".into(), responses: 2, correct: 2, invalid: 0, mastered: vec!["a".into(), "b".into()] };
+/// assert_eq!(mastery_app::learners_csv(&[row]), "email,responses,correct,invalid,mastered\nada@example.com,2,2,0,a;b\n");
+/// ```
+pub fn learners_csv(rows: &[LearnerReport]) -> String {
+    let mut text = String::from("email,responses,correct,invalid,mastered\n");
+    for row in rows {
+        let fields = [
+            csv_field(&row.email),
+            row.responses.to_string(),
+            row.correct.to_string(),
+            row.invalid.to_string(),
+            csv_field(&row.mastered.join(";")),
+        ];
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    text
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+pub fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
 /// Milliseconds since the Unix epoch as RFC 3339 in UTC, to the second.
 ///
 /// ```

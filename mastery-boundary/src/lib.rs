@@ -79,7 +79,7 @@ pub use quiz_file::{
     CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, load_quiz_file, parse_quiz_text,
 };
 pub use script::{ScriptLimits, Scripts};
-pub use session::{Abandoned, Answered, Next, TakeOptions, Taken};
+pub use session::{Abandoned, Answered, Next, SessionStatus, TakeOptions, Taken};
 pub use supervisor::{ChildSpec, RestartIntensity, StartChild, Supervisor, SupervisorError};
 pub use validate::{ExpectChecker, Limits, ValidQuiz, ValidTemplate, Validator};
 pub use view::{Progress, QuestionView};

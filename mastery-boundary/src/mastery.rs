@@ -15,7 +15,7 @@ use crate::manager::{QuizManager, run_manager};
 use crate::port::{Clock, NoPersistence, ResponsePort, SystemClock};
 use crate::problem::{Problem, Problems};
 use crate::proctor::{Notify, Proctor, run_proctor};
-use crate::session::{Answered, SessionConfig, SessionSupervisor, TakeOptions, Taken};
+use crate::session::{Answered, SessionConfig, SessionStatus, SessionSupervisor, TakeOptions, Taken};
 use crate::supervisor::{ChildSpec, RestartIntensity, Supervisor, SupervisorError};
 use crate::validate::Validator;
 use crate::view::QuestionView;
@@ -250,6 +250,18 @@ impl Mastery {
     /// Emails with a live session of the quiz, sorted.
     pub fn active_sessions_for(&self, title: &str) -> Vec<String> {
         self.inner.sessions.active_sessions_for(title)
+    }
+
+    /// Where the learner's live session stands — its question, what is mastered — without
+    /// changing it: reading never draws a new question.
+    pub async fn session_status(&self, title: &str, email: &str) -> Result<SessionStatus, MasteryError> {
+        self.inner.sessions.status(title, email).await
+    }
+
+    /// Lets the sessions named by `(title, email)` go from memory without ending them (idle ones,
+    /// say): they stay open in the store and the next take resumes them. Returns how many were live.
+    pub fn release_sessions(&self, keys: &[(String, String)]) -> usize {
+        self.inner.sessions.release_sessions(keys)
     }
 
     /// Ends the sessions named by `(title, email)` as stopped; returns how many were live.

@@ -35,6 +35,22 @@ pub(crate) enum SessionCall {
     Answer(u64, Box<str>, oneshot::Sender<Result<Answered, MasteryError>>),
     /// The session is ended from outside (the quiz closed, or it was stopped): store how, then stop.
     End(SessionEnding),
+    /// Where the session stands, without changing it.
+    Status(u64, oneshot::Sender<Result<SessionStatus, MasteryError>>),
+}
+
+/// Where a live session stands: read without changing anything.
+#[derive(Debug, Clone)]
+pub struct SessionStatus {
+    /// The session's id in the store.
+    pub session: u64,
+    /// The question waiting for an answer; `None` when the quiz is finished, or when no question
+    /// could be drawn (selecting one draws again).
+    pub question: Option<QuestionView>,
+    /// Templates mastered, in the order they were mastered.
+    pub mastered: Vec<String>,
+    /// Templates in the quiz.
+    pub templates: usize,
 }
 
 /// What taking a quiz did: a new session, or an open one resumed.
@@ -201,6 +217,16 @@ impl SessionSupervisor {
 
     pub(crate) async fn select_question(&self, title: &str, email: &str) -> Result<Option<QuestionView>, MasteryError> {
         self.call(title, email, |deadline, reply| Box::new(SessionCall::Select(deadline, reply))).await?
+    }
+
+    pub(crate) async fn status(&self, title: &str, email: &str) -> Result<SessionStatus, MasteryError> {
+        self.call(title, email, |deadline, reply| Box::new(SessionCall::Status(deadline, reply))).await?
+    }
+
+    /// Lets the named sessions go without ending them: each stops after the calls already sent,
+    /// and stays open in the store, to be resumed by the next take.
+    pub(crate) fn release_sessions(&self, keys: &[(String, String)]) -> usize {
+        keys.iter().filter_map(|(title, email)| self.registry.remove(title, email)).count()
     }
 
     pub(crate) async fn answer_question(
@@ -403,6 +429,22 @@ impl SessionWorker {
                     }
                     let _ = reply.send(answered);
                     ends
+                }
+                SessionCall::Status(deadline, reply) => {
+                    let status = match self.expired(deadline) {
+                        Some(expired) => Err(expired),
+                        None => {
+                            let quiz = self.session.quiz();
+                            Ok(SessionStatus {
+                                session: self.id,
+                                question: quiz.current_question().map(|q| QuestionView::new(Arc::clone(q))),
+                                mastered: quiz.mastered().map(String::from).collect(),
+                                templates: quiz.template_count(),
+                            })
+                        }
+                    };
+                    let _ = reply.send(status);
+                    false
                 }
                 SessionCall::End(ending) => {
                     self.store_ending(ending).await;

@@ -18,6 +18,7 @@ mod output;
 mod regrade;
 mod report;
 mod run;
+mod serve;
 mod text;
 
 use std::path::PathBuf;
@@ -161,6 +162,21 @@ enum Command {
         #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
         color: ColorChoice,
     },
+    /// Serve a class over HTTP: a JSON API, a learner page at / and a teacher page at /teach.
+    #[command(
+        after_help = "Examples:\n  mastery serve\n  mastery serve --listen 0.0.0.0:8080 --quizzes quizzes/\n  MASTERY_TEACHER_TOKEN=secret mastery serve --listen 127.0.0.1:0"
+    )]
+    Serve {
+        /// Where to listen, HOST:PORT (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: String,
+        /// The database (default: $MASTERY_DB, else mastery.db in your data folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// A folder whose *.toml quiz files are offered beside the demo.
+        #[arg(long)]
+        quizzes: Option<PathBuf>,
+    },
     /// Print shell completions.
     #[command(after_help = "Example:\n  mastery completions bash > ~/.local/share/bash-completion/completions/mastery")]
     Completions {
@@ -178,6 +194,7 @@ fn environment_help() -> String {
     format!(
         "Environment:\n  MASTERY_DB   the database, unless --db is given (here: {database})\n  \
          MASTERY_LOG  log filter for stderr, e.g. MASTERY_LOG=debug\n  \
+         MASTERY_TEACHER_TOKEN  the teacher token of mastery serve (else one kept in the database)\n  \
          NO_COLOR     set to anything to turn colour off\n\n\
          Examples:\n  mastery run\n  mastery check quiz.toml\n  mastery report Arithmetic --format csv\n  mastery regrade quiz.toml --apply"
     )
@@ -215,6 +232,7 @@ fn main() -> ExitCode {
         Command::Regrade { quiz_file, db, apply, format, .. } => {
             regrade::regrade(&quiz_file, db.as_deref(), apply, format).and_then(print)
         }
+        Command::Serve { listen, db, quizzes } => serve::serve(serve::ServeOptions { listen, db, quizzes }),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mastery", &mut std::io::stdout());
             Ok(0)

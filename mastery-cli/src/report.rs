@@ -218,17 +218,10 @@ fn template_cells(rows: &[TemplateRow<'_>]) -> Cells {
 
 fn csv(cells: &Cells) -> String {
     let mut lines = vec![cells.header.join(",")];
-    lines.extend(cells.rows.iter().map(|row| row.iter().map(|cell| csv_field(cell)).collect::<Vec<_>>().join(",")));
+    lines.extend(
+        cells.rows.iter().map(|row| row.iter().map(|cell| mastery_app::csv_field(cell)).collect::<Vec<_>>().join(",")),
+    );
     lines.join("\n")
-}
-
-/// Quotes a field that holds a comma, a quote or a line break (RFC 4180).
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
 }
 
 fn table(cells: &Cells, empty: &str) -> String {

@@ -1,14 +1,409 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! # mastery-server: a class takes a quiz together, over HTTP
+//!
+//! The book assembles its layers under Phoenix; this crate is Mastery's Phoenix. It is another
+//! front end over [`mastery_app`], beside the command line: the same `Mastery` handle, sessions,
+//! Proctor and store, reached through a JSON API, a learner page at `/` and a teacher page at
+//! `/teach`. It implements nothing the boundary does; it translates HTTP to calls and back.
+//!
+//! - [`router`] builds the routes for a [`Server`], testable without a socket;
+//! - [`serve`] runs them on a listener until `shutdown` completes, then ends every event stream
+//!   and waits for the requests in flight.
+//!
+//! Identity: a teacher shows the teacher token (`Authorization: Bearer`, or the cookie the teacher
+//! page sets); a learner's session token — `s<id>.<mac>`, keyed by a secret kept in the store, so
+//! a restarted server, or another one on the same store, accepts it — is the only key to a session.
+//! Join links carry random tokens stored only as hashes. No reply ever carries an expected answer:
+//! every reply is built from the boundary's views, which hold none.
+//!
+//! ```
+//! use mastery_app::App;
+//! use mastery_boundary::MasteryConfig;
+//! use mastery_persistence::MemoryStore;
+//! use mastery_server::{Server, ServerOptions, router};
+//! use tower::ServiceExt;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let app = App::with_store(std::sync::Arc::new(MemoryStore::default()), MasteryConfig::default());
+//! let server = Server::start(&app, ServerOptions::default()).await?;
+//! server.add_quiz(mastery_app::demo_quiz()).await?;
+//! let request = axum::http::Request::get("/api/quizzes").body(axum::body::Body::empty())?;
+//! let response = router(server.clone()).oneshot(request).await?;
+//! assert_eq!(response.status(), 200);
+//! # app.shutdown().await?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod api;
+mod http;
+mod pages;
+mod rfc3339;
+mod token;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use mastery_boundary::{Mastery, MasteryError, Notify, ProctorEvent, QuestionView, SessionStatus, Taken};
+use mastery_core::{Quiz, SessionEnding};
+use mastery_persistence::ResponseStore;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub use http::{ApiError, ProblemJson};
+
+use crate::token::SessionTokens;
+
+/// The environment variable that fixes the teacher token.
+pub const TEACHER_TOKEN_VARIABLE: &str = "MASTERY_TEACHER_TOKEN";
+
+/// How a [`Server`] is set up.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// The teacher token; `None` uses the one kept in the store, made at the first start.
+    pub teacher_token: Option<String>,
+    /// A learner's session idle this long is let go from memory (it stays open in the store and
+    /// is rebuilt by replay at the learner's next request).
+    pub idle_after: Duration,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions { teacher_token: None, idle_after: Duration::from_secs(30 * 60) }
     }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store failed while the server read its secrets.
+    #[error(transparent)]
+    Store(#[from] mastery_persistence::StoreError),
+    /// The boundary refused a quiz.
+    #[error(transparent)]
+    Mastery(#[from] MasteryError),
+}
+
+/// The server's state, shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    mastery: Mastery,
+    store: Arc<dyn ResponseStore>,
+    teacher_token: String,
+    tokens: SessionTokens,
+    quizzes: Mutex<BTreeMap<String, QuizEntry>>,
+    sessions: Mutex<HashMap<u64, SessionEntry>>,
+    events: Mutex<HashMap<String, broadcast::Sender<(String, String)>>>,
+    options: ServerOptions,
+    shutdown: CancellationToken,
+}
+
+/// A quiz the server offers.
+#[derive(Clone)]
+struct QuizEntry {
+    quiz: Quiz,
+    /// When it opens and closes (milliseconds since the Unix epoch); none: open now.
+    window: Option<(u64, u64)>,
+    /// Whether only join links start sessions.
+    roster: bool,
+}
+
+/// A session this server has seen: whose it is, how it ended, what its learner last heard.
+struct SessionEntry {
+    title: String,
+    email: String,
+    ending: Option<SessionEnding>,
+    last_seen: tokio::time::Instant,
+    /// The last answer's outcome, shown once by the page a form post redirects to.
+    last_answer: Option<api::AnswerJson>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) fn now_ms() -> u64 {
+    mastery_core::Timestamp::from(SystemTime::now()).as_millis()
+}
+
+impl Server {
+    /// A server over `app`'s `Mastery` and store. The session secret (and, unless given, the
+    /// teacher token) are read from the store, made at the first start: a restarted server keeps
+    /// both, so links and sessions handed out before still work.
+    pub async fn start(app: &mastery_app::App, options: ServerOptions) -> Result<Server, ServerError> {
+        let store = Arc::clone(app.store());
+        let secret = store.setting_or_init("session_secret", token::random_hex(32)).await?;
+        let teacher_token = match &options.teacher_token {
+            Some(token) => token.clone(),
+            None => store.setting_or_init("teacher_token", token::random_hex(16)).await?,
+        };
+        let server = Server {
+            inner: Arc::new(Inner {
+                mastery: app.mastery().clone(),
+                store,
+                teacher_token,
+                tokens: SessionTokens::new(&secret),
+                quizzes: Mutex::default(),
+                sessions: Mutex::default(),
+                events: Mutex::default(),
+                options,
+                shutdown: CancellationToken::new(),
+            }),
+        };
+        tokio::spawn(server.clone().release_idle_sessions());
+        Ok(server)
+    }
+
+    /// The token a teacher signs in with.
+    pub fn teacher_token(&self) -> &str {
+        &self.inner.teacher_token
+    }
+
+    /// Offers `quiz` to learners from now on (replacing one of the same title).
+    pub async fn add_quiz(&self, quiz: Quiz) -> Result<(), ServerError> {
+        self.inner.mastery.install_quiz(quiz.clone()).await?;
+        let roster = !self.inner.store.roster(quiz.title()).await?.is_empty();
+        let entry = QuizEntry { quiz, window: None, roster };
+        lock(&self.inner.quizzes).insert(entry.quiz.title().to_string(), entry);
+        Ok(())
+    }
+
+    /// Ends every event stream: a server shutting down must not wait for streams that never end.
+    pub fn stop_streams(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    fn quiz(&self, title: &str) -> Option<QuizEntry> {
+        lock(&self.inner.quizzes).get(title).cloned()
+    }
+
+    /// Whether learners may take the quiz now.
+    fn is_open_now(entry: &QuizEntry) -> bool {
+        entry.window.is_none_or(|(opens, closes)| (opens..closes).contains(&now_ms()))
+    }
+
+    /// Time left before the quiz closes, for a quiz with a window.
+    fn time_left_ms(&self, title: &str) -> Option<u64> {
+        let (_, closes) = self.quiz(title)?.window?;
+        Some(closes.saturating_sub(now_ms()))
+    }
+
+    /// Has the Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`.
+    async fn schedule(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Result<(), ApiError> {
+        let entry = self.quiz(title).ok_or_else(|| ApiError::not_found(format!("no quiz titled {title:?}")))?;
+        let now = now_ms();
+        let at = |ms: u64| tokio::time::Instant::now() + Duration::from_millis(ms.saturating_sub(now));
+        // Closed until it opens: sessions of it started before the schedule go on until the close.
+        self.inner.mastery.remove_quiz(title).await.map_err(ApiError::mastery)?;
+        let server = self.clone();
+        let notify: Notify = Arc::new(move |event| {
+            if let ProctorEvent::Stopped { title, .. } = event {
+                server.publish(&title, "time_up", serde_json::json!({ "title": title }));
+            }
+        });
+        self.inner
+            .mastery
+            .schedule_built_quiz(entry.quiz.clone(), at(opens_at_ms), at(closes_at_ms), Some(notify))
+            .await
+            .map_err(ApiError::mastery)?;
+        if let Some(entry) = lock(&self.inner.quizzes).get_mut(title) {
+            entry.window = Some((opens_at_ms, closes_at_ms));
+        }
+        Ok(())
+    }
+
+    /// Sends an event to everyone watching the quiz.
+    fn publish(&self, title: &str, kind: &str, data: serde_json::Value) {
+        let sender = lock(&self.inner.events).get(title).cloned();
+        if let Some(sender) = sender {
+            // Nobody listening is no error: the event is for whoever watches now.
+            let _ = sender.send((kind.to_string(), data.to_string()));
+        }
+    }
+
+    fn subscribe(&self, title: &str) -> broadcast::Receiver<(String, String)> {
+        lock(&self.inner.events).entry(title.to_string()).or_insert_with(|| broadcast::channel(1024).0).subscribe()
+    }
+
+    /// Takes (or resumes) the learner's session of `title` and gives its id and whether it was
+    /// resumed. A session already live in this server is the learner's open one.
+    async fn take(&self, title: &str, email: &str) -> Result<(u64, bool), ApiError> {
+        let taken: Result<Taken, MasteryError> = self.inner.mastery.take_quiz(title, email).await;
+        let (id, resumed) = match taken {
+            Ok(taken) => (taken.session, taken.resumed.is_some()),
+            Err(MasteryError::AlreadyStarted { .. }) => {
+                let status = self.inner.mastery.session_status(title, email).await.map_err(ApiError::mastery)?;
+                (status.session, true)
+            }
+            Err(MasteryError::NoSuchQuiz(_)) => {
+                return Err(ApiError::conflict(format!("the quiz {title:?} is not open")));
+            }
+            Err(error) => return Err(ApiError::mastery(error)),
+        };
+        self.remember(id, title, email, None);
+        self.publish(title, "joined", serde_json::json!({ "email": email, "resumed": resumed }));
+        Ok((id, resumed))
+    }
+
+    fn remember(&self, id: u64, title: &str, email: &str, ending: Option<SessionEnding>) {
+        let mut sessions = lock(&self.inner.sessions);
+        let entry = sessions.entry(id).or_insert_with(|| SessionEntry {
+            title: title.to_string(),
+            email: email.to_string(),
+            ending,
+            last_seen: tokio::time::Instant::now(),
+            last_answer: None,
+        });
+        entry.last_seen = tokio::time::Instant::now();
+        if ending.is_some() {
+            entry.ending = ending;
+        }
+    }
+
+    /// The session a token names: (id, quiz title, email, how it ended if it has).
+    async fn session_of(&self, token: &str) -> Result<(u64, String, String, Option<SessionEnding>), ApiError> {
+        let no_session = || ApiError::not_found("no such session: the token is unknown or was not made here");
+        let id = self.inner.tokens.check(token).ok_or_else(no_session)?;
+        if let Some(entry) = lock(&self.inner.sessions).get_mut(&id) {
+            entry.last_seen = tokio::time::Instant::now();
+            return Ok((id, entry.title.clone(), entry.email.clone(), entry.ending));
+        }
+        let record = self.inner.store.session(id).await.map_err(ApiError::store)?.ok_or_else(no_session)?;
+        self.remember(id, &record.quiz_title, &record.email, record.ending);
+        Ok((id, record.quiz_title, record.email, record.ending))
+    }
+
+    /// Makes sure session `id` is the learner's live one, rebuilding it by replay when this
+    /// process does not hold it (a restart, another server, an idle release). Fails with 409 when
+    /// it has ended.
+    async fn live(&self, id: u64, title: &str, email: &str) -> Result<SessionStatus, ApiError> {
+        let mastery = &self.inner.mastery;
+        let status = match mastery.session_status(title, email).await {
+            Ok(status) => status,
+            Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) => {
+                let record = self.inner.store.session(id).await.map_err(ApiError::store)?;
+                if let Some(ending) = record.as_ref().and_then(|record| record.ending) {
+                    self.remember(id, title, email, Some(ending));
+                    return Err(ended(ending));
+                }
+                match mastery.take_quiz(title, email).await {
+                    Ok(_) | Err(MasteryError::AlreadyStarted { .. }) => {}
+                    Err(MasteryError::NoSuchQuiz(_)) => {
+                        return Err(ApiError::conflict(format!("the quiz {title:?} is closed")));
+                    }
+                    Err(error) => return Err(ApiError::mastery(error)),
+                }
+                mastery.session_status(title, email).await.map_err(ApiError::mastery)?
+            }
+            Err(error) => return Err(ApiError::mastery(error)),
+        };
+        if status.session != id {
+            return Err(ApiError::conflict("this session has ended: the learner has a newer one"));
+        }
+        Ok(status)
+    }
+
+    /// Lets sessions idle past `idle_after` go from memory; they stay open in the store.
+    async fn release_idle_sessions(self) {
+        let every = (self.inner.options.idle_after / 4).max(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                () = self.inner.shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            let idle: Vec<(String, String)> = {
+                let mut sessions = lock(&self.inner.sessions);
+                let cutoff = tokio::time::Instant::now() - self.inner.options.idle_after;
+                let mut idle = Vec::new();
+                sessions.retain(|_, entry| {
+                    let keep = entry.last_seen > cutoff;
+                    if !keep && entry.ending.is_none() {
+                        idle.push((entry.title.clone(), entry.email.clone()));
+                    }
+                    keep
+                });
+                idle
+            };
+            if !idle.is_empty() {
+                let released = self.inner.mastery.release_sessions(&idle);
+                tracing::info!(released, "idle sessions let go; they resume from the store");
+            }
+        }
+    }
+}
+
+fn ended(ending: SessionEnding) -> ApiError {
+    let how = match ending {
+        SessionEnding::Finished => "every template is mastered",
+        SessionEnding::TimeUp => "time is up",
+        SessionEnding::Stopped => "it was stopped",
+        SessionEnding::Abandoned => "a new session replaced it",
+    };
+    ApiError::conflict(format!("this session has ended: {how}"))
+}
+
+/// A question as the API shows it: `{"template","category","instructions","asked"}`.
+pub(crate) fn question_json(question: &QuestionView) -> serde_json::Value {
+    serde_json::json!({
+        "template": question.template(),
+        "category": question.category(),
+        "instructions": question.instructions(),
+        "asked": question.asked(),
+    })
+}
+
+/// Longest answer body: 1,000 characters of up to four bytes, in a small JSON object.
+const ANSWER_BODY_LIMIT: usize = 8 * 1024;
+/// Longest quiz file.
+const QUIZ_BODY_LIMIT: usize = 256 * 1024;
+/// Any other body.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every route of the server.
+pub fn router(server: Server) -> Router {
+    let api = Router::new()
+        .route(
+            "/api/quizzes",
+            get(api::list_quizzes).post(api::upload_quiz).layer(DefaultBodyLimit::max(QUIZ_BODY_LIMIT)),
+        )
+        .route("/api/sessions", post(api::start_session))
+        .route("/api/sessions/{token}", get(api::read_session))
+        .route("/api/sessions/{token}/answers", post(api::answer).layer(DefaultBodyLimit::max(ANSWER_BODY_LIMIT)))
+        .route("/api/quizzes/{title}/schedule", post(api::schedule))
+        .route("/api/quizzes/{title}/roster", post(api::roster))
+        .route("/api/quizzes/{title}/report", get(api::report))
+        .route("/api/quizzes/{title}/events", get(api::events));
+    let pages = pages::routes();
+    api.merge(pages)
+        .route_layer(axum::middleware::from_fn(http::log_request))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(http::refuse_cross_site))
+        .fallback(api::not_found)
+        .with_state(server)
+}
+
+/// Serves `server` on `listener` until `shutdown` completes; then ends the event streams, stops
+/// taking connections and waits for the requests in flight (answers being stored among them).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    server: Server,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stopping = server.clone();
+    axum::serve(listener, router(server))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.stop_streams();
+        })
+        .await
 }

@@ -311,13 +311,18 @@ pub(super) fn read_session(connection: &Connection, path: &Path, id: u64) -> Res
 
 /// The setting `name`, if it has a value.
 pub(super) fn read_setting(connection: &Connection, path: &Path, name: &str) -> Result<Option<String>, StoreError> {
-    let mut statement =
-        connection.prepare_cached("SELECT value FROM settings WHERE name = ?1").map_err(|e| StoreError::from_sqlite(path, e))?;
+    let mut statement = connection
+        .prepare_cached("SELECT value FROM settings WHERE name = ?1")
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
     statement.query_row(params![name], |row| row.get(0)).optional().map_err(|e| StoreError::from_sqlite(path, e))
 }
 
 /// The quiz's roster, sorted by email.
-pub(super) fn read_roster(connection: &Connection, path: &Path, title: &str) -> Result<Vec<(String, String)>, StoreError> {
+pub(super) fn read_roster(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
     let mut statement = connection
         .prepare_cached("SELECT email, token_hash FROM roster WHERE quiz_title = ?1 ORDER BY email")
@@ -327,7 +332,11 @@ pub(super) fn read_roster(connection: &Connection, path: &Path, title: &str) -> 
 }
 
 /// The (quiz, email) a join token hash was given for.
-pub(super) fn read_joined(connection: &Connection, path: &Path, hash: &str) -> Result<Option<(String, String)>, StoreError> {
+pub(super) fn read_joined(
+    connection: &Connection,
+    path: &Path,
+    hash: &str,
+) -> Result<Option<(String, String)>, StoreError> {
     let mut statement = connection
         .prepare_cached("SELECT quiz_title, email FROM roster WHERE token_hash = ?1")
         .map_err(|e| StoreError::from_sqlite(path, e))?;

@@ -30,12 +30,23 @@ const INSERT: &str = "INSERT INTO responses
 pub(super) enum WriteOp {
     Response(ResponseRecord, Option<InTransaction>),
     StartSession(NewSession),
-    EndSession { id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String> },
+    EndSession {
+        id: u64,
+        ending: SessionEnding,
+        at_ms: u64,
+        reason: Option<String>,
+    },
     Regrade(RegradeRecord),
     /// A setting, stored unless it has a value already.
-    SettingIfAbsent { name: String, value: String },
+    SettingIfAbsent {
+        name: String,
+        value: String,
+    },
     /// A quiz's roster, replacing the one it had.
-    Roster { quiz_title: String, learners: Vec<(String, String)> },
+    Roster {
+        quiz_title: String,
+        learners: Vec<(String, String)>,
+    },
 }
 
 /// One write on its way to the writer, with the means to answer its caller: the new row's id for
@@ -228,9 +239,10 @@ fn write_request(connection: &Connection, path: &Path, request: &mut WriteReques
         WriteOp::Regrade(regrade) => return insert_regrade(connection, path, regrade).map_err(WriteFailure::Store),
         WriteOp::SettingIfAbsent { name, value } => {
             let sql = "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING";
-            return connection.execute(sql, params![&*name, &*value]).map(|_| 0).map_err(|e| {
-                WriteFailure::Store(StoreError::from_sqlite(path, e))
-            });
+            return connection
+                .execute(sql, params![&*name, &*value])
+                .map(|_| 0)
+                .map_err(|e| WriteFailure::Store(StoreError::from_sqlite(path, e)));
         }
         WriteOp::Roster { quiz_title, learners } => {
             return replace_roster(connection, quiz_title, learners)
