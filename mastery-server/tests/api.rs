@@ -106,17 +106,26 @@ async fn a_learner_takes_the_demo_to_the_end_over_json() {
     let (token, started) = class.start("Arithmetic", "ada@example.com").await;
     assert_eq!((&started["resumed"], &started["time_left_ms"]), (&json!(false), &Value::Null));
     let mut question = started["question"].clone();
-    assert_eq!(question.as_object().unwrap().keys().collect::<Vec<_>>(), ["asked", "category", "instructions", "template"]);
+    assert_eq!(
+        question.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["asked", "category", "instructions", "template"]
+    );
 
     // Reading does not change the question.
     for _ in 0..2 {
         let read = class.get(&format!("/api/sessions/{token}")).await.value();
-        assert_eq!((&read["question"], &read["quiz"], &read["email"]), (&question, &json!("Arithmetic"), &json!("ada@example.com")));
+        assert_eq!(
+            (&read["question"], &read["quiz"], &read["email"]),
+            (&question, &json!("Arithmetic"), &json!("ada@example.com"))
+        );
         assert_eq!((&read["finished"], &read["templates"], &read["mastered"]), (&json!(false), &json!(3), &json!([])));
     }
 
     let invalid = class.answer(&token, "twelve").await.value();
-    assert_eq!((&invalid["verdict"], &invalid["correct"], &invalid["question"]), (&json!("invalid"), &json!(false), &question));
+    assert_eq!(
+        (&invalid["verdict"], &invalid["correct"], &invalid["question"]),
+        (&json!("invalid"), &json!(false), &question)
+    );
     assert!(invalid["reason"].as_str().unwrap().contains("twelve"));
 
     let mut mastered = Vec::new();
@@ -170,12 +179,24 @@ async fn bad_requests_are_4xx_with_a_json_error_naming_the_problem() {
     let class = Class::new().await;
     let start = |body: Value| class.json("POST", "/api/sessions", body);
     assert!(start(json!({"quiz": "Nope", "email": "a@b.c"})).await.is_error(StatusCode::NOT_FOUND).contains("Nope"));
-    assert!(start(json!({"quiz": "Arithmetic", "email": "nobody"})).await.is_error(StatusCode::BAD_REQUEST).contains("email"));
+    assert!(
+        start(json!({"quiz": "Arithmetic", "email": "nobody"}))
+            .await
+            .is_error(StatusCode::BAD_REQUEST)
+            .contains("email")
+    );
     assert!(start(json!({"quiz": "Arithmetic"})).await.is_error(StatusCode::BAD_REQUEST).contains("email"));
-    assert!(start(json!({"quiz": "Arithmetic", "email": "a@b.c", "seed": 1})).await.is_error(StatusCode::BAD_REQUEST).contains("seed"));
-    let malformed = Request::post("/api/sessions").header(header::CONTENT_TYPE, "application/json").body(Body::from("{")).unwrap();
+    assert!(
+        start(json!({"quiz": "Arithmetic", "email": "a@b.c", "seed": 1}))
+            .await
+            .is_error(StatusCode::BAD_REQUEST)
+            .contains("seed")
+    );
+    let malformed =
+        Request::post("/api/sessions").header(header::CONTENT_TYPE, "application/json").body(Body::from("{")).unwrap();
     class.send(malformed).await.is_error(StatusCode::BAD_REQUEST);
-    let form = Request::post("/api/sessions").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
+    let form =
+        Request::post("/api/sessions").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
     assert!(class.send(form).await.is_error(StatusCode::UNSUPPORTED_MEDIA_TYPE).contains("application/json"));
 
     let (token, _) = class.start("Arithmetic", "ada@example.com").await;
@@ -224,9 +245,18 @@ async fn a_teacher_uploads_schedules_and_gives_join_links() {
     let broken = class.teacher("POST", "/api/quizzes", "application/toml", "title = \"Broken\"\nmastery = 0\n").await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", broken.body);
     let problems = broken.value()["problems"].clone();
-    assert!(problems.as_array().unwrap().iter().any(|p| p["field"] == "mastery" && p["line"] == 2 && p["column"] == 11), "{problems}");
-    class.teacher("POST", "/api/quizzes", "application/json", CAPITALS).await.is_error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    class.teacher("POST", "/api/quizzes", "text/plain", &"#".repeat(300_000)).await.is_error(StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        problems.as_array().unwrap().iter().any(|p| p["field"] == "mastery" && p["line"] == 2 && p["column"] == 11),
+        "{problems}"
+    );
+    class
+        .teacher("POST", "/api/quizzes", "application/json", CAPITALS)
+        .await
+        .is_error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    class
+        .teacher("POST", "/api/quizzes", "text/plain", &"#".repeat(300_000))
+        .await
+        .is_error(StatusCode::PAYLOAD_TOO_LARGE);
 
     let added = class.teacher("POST", "/api/quizzes", "text/plain", CAPITALS).await;
     assert_eq!((added.status, added.value()), (StatusCode::CREATED, json!({"title": "Capitals", "templates": 1})));
@@ -242,22 +272,40 @@ async fn a_teacher_uploads_schedules_and_gives_join_links() {
     assert_eq!(class.get("/api/quizzes").await.value().as_array().unwrap().len(), 1);
     let closed = class.json("POST", "/api/sessions", json!({"quiz": "Capitals", "email": "a@b.c"})).await;
     assert!(closed.is_error(StatusCode::CONFLICT).contains("not open"));
-    class.schedule("Capitals", &json!({"opens_at": "soon", "closes_at": "later"})).await.is_error(StatusCode::BAD_REQUEST);
+    class
+        .schedule("Capitals", &json!({"opens_at": "soon", "closes_at": "later"}))
+        .await
+        .is_error(StatusCode::BAD_REQUEST);
     let backwards = json!({"opens_at": window["closes_at"], "closes_at": window["opens_at"]});
     assert!(class.schedule("Capitals", &backwards).await.is_error(StatusCode::BAD_REQUEST).contains("after"));
     class.schedule("Nope", &window).await.is_error(StatusCode::NOT_FOUND);
 
     // A roster: open starts are refused, join links are the way in.
     let roster = class
-        .teacher("POST", "/api/quizzes/Arithmetic/roster", "application/json", &json!({"emails": ["ada@example.com", "bob@example.com"]}).to_string())
+        .teacher(
+            "POST",
+            "/api/quizzes/Arithmetic/roster",
+            "application/json",
+            &json!({"emails": ["ada@example.com", "bob@example.com"]}).to_string(),
+        )
         .await;
     assert_eq!(roster.status, StatusCode::OK, "{}", roster.body);
     let links = roster.value()["links"].clone();
     assert_eq!(links.as_array().unwrap().len(), 2);
-    let bad_roster = class.teacher("POST", "/api/quizzes/Arithmetic/roster", "application/json", &json!({"emails": ["ok@x.y", "nope"]}).to_string()).await;
+    let bad_roster = class
+        .teacher(
+            "POST",
+            "/api/quizzes/Arithmetic/roster",
+            "application/json",
+            &json!({"emails": ["ok@x.y", "nope"]}).to_string(),
+        )
+        .await;
     assert!(bad_roster.is_error(StatusCode::BAD_REQUEST).contains("emails[1]"));
     assert_eq!(class.get("/api/quizzes").await.value()[0]["open"], false);
-    class.json("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "ada@example.com"})).await.is_error(StatusCode::FORBIDDEN);
+    class
+        .json("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "ada@example.com"}))
+        .await
+        .is_error(StatusCode::FORBIDDEN);
     let url = links[0]["url"].as_str().unwrap();
     let path = &url[url.find("/join/").unwrap()..];
     let joined = class.get(path).await;
@@ -265,7 +313,9 @@ async fn a_teacher_uploads_schedules_and_gives_join_links() {
     assert_eq!(joined.headers[header::LOCATION], "/");
     let cookie = joined.headers[header::SET_COOKIE].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let page = class.send(Request::get("/").header(header::COOKIE, cookie.split(';').next().unwrap()).body(Body::empty()).unwrap()).await;
+    let page = class
+        .send(Request::get("/").header(header::COOKIE, cookie.split(';').next().unwrap()).body(Body::empty()).unwrap())
+        .await;
     assert!(page.body.contains("id=\"asked\""), "{}", page.body);
     class.get("/join/0123456789abcdef").await;
     assert_eq!(class.get("/join/0123456789abcdef").await.status, StatusCode::NOT_FOUND);
@@ -273,7 +323,10 @@ async fn a_teacher_uploads_schedules_and_gives_join_links() {
     let report = class.teacher("GET", "/api/quizzes/Arithmetic/report?format=csv", "text/plain", "").await;
     assert_eq!(report.body, "email,responses,correct,invalid,mastered\n");
     class.teacher("GET", "/api/quizzes/Nope/report", "text/plain", "").await.is_error(StatusCode::NOT_FOUND);
-    class.teacher("GET", "/api/quizzes/Arithmetic/report?format=xml", "text/plain", "").await.is_error(StatusCode::BAD_REQUEST);
+    class
+        .teacher("GET", "/api/quizzes/Arithmetic/report?format=xml", "text/plain", "")
+        .await
+        .is_error(StatusCode::BAD_REQUEST);
     class.app.shutdown().await.unwrap();
 }
 
@@ -314,7 +367,8 @@ async fn the_pages_work_with_plain_forms() {
     let started = class.send(form("/start", None, "quiz=Arithmetic&email=ada%40example.com")).await;
     assert_eq!(started.status, StatusCode::SEE_OTHER);
     let cookie = started.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    let page = |cookie: String| class.send(Request::get("/").header(header::COOKIE, cookie).body(Body::empty()).unwrap());
+    let page =
+        |cookie: String| class.send(Request::get("/").header(header::COOKIE, cookie).body(Body::empty()).unwrap());
     let before = page(cookie.clone()).await.body;
     let again = page(cookie.clone()).await.body;
     assert_eq!(before, again, "a reload shows the same question");
@@ -344,8 +398,10 @@ async fn an_answer_after_time_up_is_refused_and_the_teacher_hears_of_it() {
     let class = Class::new().await;
     let (token, _) = class.start("Arithmetic", "ada@example.com").await;
     let now = mastery_core::Timestamp::from(std::time::SystemTime::now()).as_millis();
-    let window = json!({"opens_at": mastery_app::rfc3339(now - 60_000), "closes_at": mastery_app::rfc3339(now + 5_000)});
-    let scheduled = class.teacher("POST", "/api/quizzes/Arithmetic/schedule", "application/json", &window.to_string()).await;
+    let window =
+        json!({"opens_at": mastery_app::rfc3339(now - 60_000), "closes_at": mastery_app::rfc3339(now + 5_000)});
+    let scheduled =
+        class.teacher("POST", "/api/quizzes/Arithmetic/schedule", "application/json", &window.to_string()).await;
     assert_eq!(scheduled.status, StatusCode::OK, "{}", scheduled.body);
     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     let late = class.answer(&token, "1").await.is_error(StatusCode::CONFLICT);
@@ -415,7 +471,9 @@ async fn no_reply_ever_carries_the_expected_answer() {
         bodies.push(class.get(&format!("/api/sessions/{token}")).await.body);
     }
     let cookie = format!("mastery_session={token}");
-    bodies.push(class.send(Request::get("/").header(header::COOKIE, cookie.clone()).body(Body::empty()).unwrap()).await.body);
+    bodies.push(
+        class.send(Request::get("/").header(header::COOKIE, cookie.clone()).body(Body::empty()).unwrap()).await.body,
+    );
     let form = Request::post("/answer")
         .header(header::COOKIE, cookie.clone())
         .header(header::ACCEPT, "application/json")
@@ -426,7 +484,17 @@ async fn no_reply_ever_carries_the_expected_answer() {
     bodies.push(class.send(Request::get("/me").header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await.body);
     bodies.push(class.teacher("GET", "/api/quizzes/Canary/report?format=json", "text/plain", "").await.body);
     bodies.push(class.teacher("GET", "/api/quizzes/Canary/report?format=csv", "text/plain", "").await.body);
-    bodies.push(class.send(Request::get("/teach").header(header::COOKIE, format!("mastery_teacher={TEACHER}")).body(Body::empty()).unwrap()).await.body);
+    bodies.push(
+        class
+            .send(
+                Request::get("/teach")
+                    .header(header::COOKIE, format!("mastery_teacher={TEACHER}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .body,
+    );
     class.server.stop_streams();
     let sse = axum::body::to_bytes(stream, 1 << 20).await.unwrap();
     bodies.push(String::from_utf8(sse.to_vec()).unwrap());

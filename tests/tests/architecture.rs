@@ -65,6 +65,19 @@ fn boundary_and_persistence_never_depend_on_each_other() {
     assert!(!reaches(&graph, "mastery-persistence").contains("mastery-boundary"));
 }
 
+#[test]
+fn the_layers_below_the_assembly_never_reach_a_front_end() {
+    let graph = dependency_graph(false);
+    for layer in ["mastery-core", "mastery-boundary", "mastery-persistence", "mastery-app"] {
+        let reached = reaches(&graph, layer);
+        for front_end in ["mastery-server", "mastery-cli"] {
+            assert!(!reached.contains(front_end), "{layer} depends on {front_end}");
+        }
+    }
+    // The server is another assembler of the same crates, beside the command line.
+    assert!(reaches(&graph, "mastery-server").contains("mastery-app"));
+}
+
 /// The workspace's packages whose manifests name `package` as a dependency of any kind.
 fn declared_dependents(package: &str) -> Vec<String> {
     let metadata = metadata();
