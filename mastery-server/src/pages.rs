@@ -219,10 +219,10 @@ async fn answer(State(server): State<Server>, headers: HeaderMap, Form(form): Fo
     match api::answer_in(&server, token, &form.answer).await {
         Ok(reply) if json => {
             // The script shows the verdict itself; the page must not show it again on reload.
-            if let Some(id) = server.inner.tokens.check(token) {
-                if let Some(entry) = lock(&server.inner.sessions).get_mut(&id) {
-                    entry.last_answer = None;
-                }
+            if let Some(id) = server.inner.tokens.check(token)
+                && let Some(entry) = lock(&server.inner.sessions).get_mut(&id)
+            {
+                entry.last_answer = None;
             }
             Json(reply).into_response()
         }
@@ -324,11 +324,17 @@ enum Notice {
 }
 
 fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
-    let quizzes: Vec<(String, usize, Option<(u64, u64)>, bool, bool)> = {
+    let quizzes: Vec<QuizLine> = {
         let quizzes = lock(&server.inner.quizzes);
         quizzes
             .values()
-            .map(|e| (e.quiz.title().to_string(), e.quiz.template_count(), e.window, e.roster, Server::is_open_now(e)))
+            .map(|e| QuizLine {
+                title: e.quiz.title().to_string(),
+                templates: e.quiz.template_count(),
+                window: e.window,
+                roster: e.roster,
+                open: Server::is_open_now(e),
+            })
             .collect()
     };
     page(
@@ -359,15 +365,15 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
                 table #quizzes {
                     thead { tr { th { "Title" } th { "Templates" } th { "Open now" } th { "Window (UTC)" } th { "Report" } } }
                     tbody {
-                        @for (title, templates, window, roster, open) in &quizzes {
+                        @for line in &quizzes {
                             tr {
-                                td { (title) @if *roster { " (roster)" } }
-                                td { (templates) }
-                                td { @if *open { "yes" } @else { "no" } }
-                                td { @if let Some((opens, closes)) = window { (mastery_app::rfc3339(*opens)) " – " (mastery_app::rfc3339(*closes)) } @else { "always" } }
+                                td { (line.title) @if line.roster { " (roster)" } }
+                                td { (line.templates) }
+                                td { @if line.open { "yes" } @else { "no" } }
+                                td { @if let Some((opens, closes)) = line.window { (mastery_app::rfc3339(opens)) " – " (mastery_app::rfc3339(closes)) } @else { "always" } }
                                 td {
-                                    a href=(format!("/api/quizzes/{}/report?format=csv", encode(title))) { "CSV" } " · "
-                                    a href=(format!("/api/quizzes/{}/report?format=json", encode(title))) { "JSON" }
+                                    a href=(format!("/api/quizzes/{}/report?format=csv", encode(&line.title))) { "CSV" } " · "
+                                    a href=(format!("/api/quizzes/{}/report?format=json", encode(&line.title))) { "JSON" }
                                 }
                             }
                         }
@@ -402,7 +408,7 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
                 h2 { "Live" }
                 label { "Watch " select #watch {
                     option value="" { "—" }
-                    @for (title, ..) in &quizzes { option value=(title) { (title) } }
+                    @for line in &quizzes { option value=(line.title) { (line.title) } }
                 } }
                 table #live { thead { tr { th { "Learner" } th { "Last template" } th { "Verdict" } th { "Streak" } th { "Mastered" } } } tbody {} }
             }
@@ -410,9 +416,18 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
     )
 }
 
-fn quiz_select(quizzes: &[(String, usize, Option<(u64, u64)>, bool, bool)]) -> Markup {
+/// A quiz as the teacher page lists it.
+struct QuizLine {
+    title: String,
+    templates: usize,
+    window: Option<(u64, u64)>,
+    roster: bool,
+    open: bool,
+}
+
+fn quiz_select(quizzes: &[QuizLine]) -> Markup {
     html! {
-        label { "Quiz " select name="title" required { @for (title, ..) in quizzes { option value=(title) { (title) } } } }
+        label { "Quiz " select name="title" required { @for line in quizzes { option value=(line.title) { (line.title) } } } }
     }
 }
 

@@ -135,6 +135,9 @@ impl SqliteStore {
 impl Drop for SqliteStore {
     /// Lets the writer commit what it holds and joins it: nothing acknowledged is left behind.
     fn drop(&mut self) {
+        // Readers close first: the writer's connection, closing last, checkpoints the log and
+        // removes the `-wal` and `-shm` files, which a read-only connection cannot.
+        self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
         self.requests.take();
         let writer = self.writer.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(writer) = writer {
