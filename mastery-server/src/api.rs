@@ -440,13 +440,15 @@ pub(crate) async fn events(
     let receiver = server.subscribe(&title);
     let stop = server.inner.shutdown.clone();
     let stream = futures_util::stream::unfold((receiver, stop), |(mut receiver, stop)| async move {
+        // Events already sent go out before the stream ends at shutdown.
         let event = tokio::select! {
-            () = stop.cancelled() => return None,
+            biased;
             message = receiver.recv() => match message {
                 Ok((kind, data)) => Event::default().event(kind).data(data),
                 Err(RecvError::Lagged(missed)) => Event::default().event("lagged").data(missed.to_string()),
                 Err(RecvError::Closed) => return None,
             },
+            () = stop.cancelled() => return None,
         };
         Some((Ok(event), (receiver, stop)))
     });
