@@ -505,3 +505,26 @@ async fn no_reply_ever_carries_the_expected_answer() {
     }
     class.app.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_session_is_let_go_from_memory_and_rebuilt_from_the_store_when_it_returns() {
+    let app = App::with_store(Arc::new(MemoryStore::default()), MasteryConfig::default());
+    let options = ServerOptions {
+        teacher_token: Some(TEACHER.into()),
+        idle_after: std::time::Duration::from_secs(60),
+    };
+    let server = Server::start(&app, options).await.unwrap();
+    server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+    let class = Class { app, server };
+    let (token, started) = class.start("Arithmetic", "ada@example.com").await;
+    let answered = class.answer(&token, "-1000").await.value();
+    assert_eq!(class.app.mastery().session_count(), 1);
+    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+    assert_eq!(class.app.mastery().session_count(), 0, "the idle session was let go");
+    let read = class.get(&format!("/api/sessions/{token}")).await.value();
+    assert_eq!(read["question"], answered["question"], "rebuilt by replay, at the same question");
+    assert_ne!(read["question"], started["question"]);
+    assert_eq!(class.app.mastery().session_count(), 1);
+    assert!(class.app.store().sessions("Arithmetic").await.unwrap()[0].is_open(), "letting go ended nothing");
+    class.app.shutdown().await.unwrap();
+}

@@ -1,0 +1,254 @@
+//! Load on `mastery serve`'s stack over loopback, with the durable SQLite store: prints a table.
+//!
+//! - saturation: learners answering as fast as replies come (closed loop), beside the ceiling of
+//!   this machine's HTTP stack (a bare handler returning a constant JSON body, same clients);
+//! - a class at human pace: learners each answering about every 5 s (open loop);
+//! - a synchronized start: every learner asks for a session at the same instant.
+//!
+//! Run: `cargo bench -p mastery-server --bench load` (`-- --quick` for a short run). Clients are
+//! written here: keep-alive HTTP/1.1 connections, each carrying its learners' requests in turn.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use mastery_app::App;
+use mastery_boundary::MasteryConfig;
+use mastery_persistence::SqliteStore;
+use mastery_server::{Server, ServerOptions, router};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(run(quick));
+}
+
+async fn run(quick: bool) {
+    let folder = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(folder.path().join("load.db")).unwrap());
+    let app = App::with_store(store, MasteryConfig::default());
+    let server = Server::start(&app, ServerOptions::default()).await.unwrap();
+    server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+    let routes = router(server.clone()).route("/bench/ceiling", get(|| async { axum::Json(json!({"ok": true})) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+
+    let (learners, drive) = if quick { (100, Duration::from_millis(500)) } else { (1_000, Duration::from_secs(5)) };
+    println!("mastery serve over loopback, SQLite synchronous=FULL, 2 runtime workers");
+    println!("{:<44} {:>12} {:>10} {:>10}", "measure", "requests/s", "p50 ms", "p99 ms");
+
+    let ceiling = closed_loop(&address, learners, drive, |_| None).await;
+    print_row(&format!("ceiling: bare JSON handler, {learners} clients"), &ceiling);
+    let tokens = start_sessions(&address, learners, "sat").await.0;
+    let answers = closed_loop(&address, learners, drive, |learner| Some(tokens[learner].clone())).await;
+    print_row(&format!("saturation: answers, {learners} learners"), &answers);
+    println!("answers/s are {:.0}% of the ceiling", 100.0 * answers.rate / ceiling.rate);
+    figure("serve: answers/s at saturation", answers.rate, "answers/s", true);
+    figure("serve: answers/s as % of the bare HTTP ceiling", 100.0 * answers.rate / ceiling.rate, "%", true);
+
+    let class = if quick { 500 } else { 10_000 };
+    let rss_before = resident_kib();
+    let (tokens, start) = start_sessions(&address, class, "class").await;
+    let rss_after = resident_kib();
+    print_row(&format!("synchronized start: {class} learners at once"), &start);
+    figure(&format!("serve: synchronized start of {class} learners, p99"), start.p99, "ms", false);
+    if let (Some(before), Some(after)) = (rss_before, rss_after) {
+        let per = (after.saturating_sub(before) as f64 * 1024.0) / class as f64;
+        println!("resident memory per learner with a live session: {per:.0} bytes");
+        figure("serve: resident bytes per live learner", per, "bytes", false);
+    }
+    let pace = human_pace(&address, &tokens, if quick { Duration::from_secs(2) } else { Duration::from_secs(15) }).await;
+    print_row(&format!("human pace: {class} learners, one answer per ~5 s"), &pace);
+    figure(&format!("serve: p99 at human pace, {class} learners"), pace.p99, "ms", false);
+    app.shutdown().await.unwrap();
+}
+
+struct Figures {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+}
+
+fn figures(mut latencies: Vec<f64>, elapsed: Duration) -> Figures {
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(f64::NAN);
+    Figures { rate: latencies.len() as f64 / elapsed.as_secs_f64(), p50: at(0.5), p99: at(0.99) }
+}
+
+fn print_row(name: &str, figures: &Figures) {
+    println!("{name:<44} {:>12.0} {:>10.2} {:>10.2}", figures.rate, figures.p50, figures.p99);
+}
+
+/// One line for the workspace's benchmark report (`scripts/bench-report`).
+fn figure(name: &str, ours: f64, unit: &str, higher_is_better: bool) {
+    println!("REPORT|{name}|{ours}|-|{unit}|{higher_is_better}");
+}
+
+/// A keep-alive HTTP/1.1 connection that sends one request at a time.
+struct Connection {
+    stream: BufReader<TcpStream>,
+    address: String,
+}
+
+impl Connection {
+    async fn open(address: &str) -> Connection {
+        let stream = TcpStream::connect(address).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Connection { stream: BufReader::new(stream), address: address.to_string() }
+    }
+
+    /// Sends a request and reads the reply: (status, body).
+    async fn send(&mut self, method: &str, path: &str, body: Option<&Value>) -> (u16, Vec<u8>) {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.address,
+            body.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).await.unwrap();
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await.unwrap();
+        let status = line.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await.unwrap();
+        (status, body)
+    }
+}
+
+/// Each learner on a connection of their own, sending the next request as soon as the reply
+/// comes: answers when `token` gives a session, else the bare handler.
+async fn closed_loop(
+    address: &str,
+    clients: usize,
+    drive: Duration,
+    token: impl Fn(usize) -> Option<String>,
+) -> Figures {
+    let started = Instant::now();
+    let deadline = started + drive;
+    let tasks: Vec<_> = (0..clients)
+        .map(|client| {
+            let address = address.to_string();
+            let token = token(client);
+            tokio::spawn(async move {
+                let mut connection = Connection::open(&address).await;
+                let mut latencies = Vec::new();
+                let answer = json!({"answer": "7"});
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let (status, _) = match &token {
+                        Some(token) => connection.send("POST", &format!("/api/sessions/{token}/answers"), Some(&answer)).await,
+                        None => connection.send("GET", "/bench/ceiling", None).await,
+                    };
+                    // A finished session (it can happen, answering "7" for long enough) is 409.
+                    assert!(status == 200 || status == 409, "status {status}");
+                    latencies.push(sent.elapsed().as_secs_f64() * 1e3);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    figures(latencies, started.elapsed())
+}
+
+/// Every learner asks for a session at the same instant; returns their tokens.
+async fn start_sessions(address: &str, learners: usize, prefix: &str) -> (Vec<String>, Figures) {
+    let connections = learners.min(4_000);
+    let gate = Arc::new(tokio::sync::Barrier::new(connections + 1));
+    let tasks: Vec<_> = (0..connections)
+        .map(|connection| {
+            let (address, gate, prefix) = (address.to_string(), Arc::clone(&gate), prefix.to_string());
+            tokio::spawn(async move {
+                let mut client = Connection::open(&address).await;
+                gate.wait().await;
+                let started = Instant::now();
+                let mut results = Vec::new();
+                for learner in (connection..learners).step_by(connections) {
+                    let body = json!({"quiz": "Arithmetic", "email": format!("{prefix}{learner}@example.com")});
+                    let (status, body) = client.send("POST", "/api/sessions", Some(&body)).await;
+                    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+                    let reply: Value = serde_json::from_slice(&body).unwrap();
+                    // From the instant all were let go: waiting behind this connection's earlier
+                    // learners counts, as it would for people sharing a proxy.
+                    results.push((learner, reply["session"].as_str().unwrap().to_string(), started.elapsed()));
+                }
+                results
+            })
+        })
+        .collect();
+    gate.wait().await;
+    let started = Instant::now();
+    let mut tokens = vec![String::new(); learners];
+    let mut latencies = Vec::new();
+    for task in tasks {
+        for (learner, token, latency) in task.await.unwrap() {
+            tokens[learner] = token;
+            latencies.push(latency.as_secs_f64() * 1e3);
+        }
+    }
+    (tokens, figures(latencies, started.elapsed()))
+}
+
+/// Each learner answers about every 5 s, whatever the replies do (open loop), over a pool of
+/// connections; latency is from the moment an answer was due.
+async fn human_pace(address: &str, tokens: &[String], drive: Duration) -> Figures {
+    let connections = tokens.len().min(2_000);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..connections)
+        .map(|connection| {
+            let address = address.to_string();
+            let mine: Vec<String> = tokens.iter().skip(connection).step_by(connections).cloned().collect();
+            tokio::spawn(async move {
+                let mut client = Connection::open(&address).await;
+                let mut latencies = Vec::new();
+                let period = Duration::from_secs(5) / mine.len().max(1) as u32;
+                // Spread the learners' first answers over the first period.
+                let mut due = Instant::now() + period.mul_f64(connection as f64 / 2_000.0);
+                let mut turn = 0;
+                while due < started + drive {
+                    tokio::time::sleep_until(due.into()).await;
+                    let token = &mine[turn % mine.len()];
+                    let (status, _) =
+                        client.send("POST", &format!("/api/sessions/{token}/answers"), Some(&json!({"answer": "7"}))).await;
+                    assert!(status == 200 || status == 409, "status {status}");
+                    latencies.push(due.elapsed().as_secs_f64() * 1e3);
+                    due += period;
+                    turn += 1;
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    figures(latencies, started.elapsed())
+}
+
+/// This process's resident memory, in KiB (Linux).
+fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
