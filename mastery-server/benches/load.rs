@@ -61,7 +61,8 @@ async fn run(quick: bool) {
         println!("resident memory per learner with a live session: {per:.0} bytes");
         figure("serve: resident bytes per live learner", per, "bytes", false);
     }
-    let pace = human_pace(&address, &tokens, if quick { Duration::from_secs(2) } else { Duration::from_secs(15) }).await;
+    let pace =
+        human_pace(&address, &tokens, if quick { Duration::from_secs(2) } else { Duration::from_secs(15) }).await;
     print_row(&format!("human pace: {class} learners, one answer per ~5 s"), &pace);
     figure(&format!("serve: p99 at human pace, {class} learners"), pace.p99, "ms", false);
     app.shutdown().await.unwrap();
@@ -153,7 +154,9 @@ async fn closed_loop(
                 while Instant::now() < deadline {
                     let sent = Instant::now();
                     let (status, _) = match &token {
-                        Some(token) => connection.send("POST", &format!("/api/sessions/{token}/answers"), Some(&answer)).await,
+                        Some(token) => {
+                            connection.send("POST", &format!("/api/sessions/{token}/answers"), Some(&answer)).await
+                        }
                         None => connection.send("GET", "/bench/ceiling", None).await,
                     };
                     // A finished session (it can happen, answering "7" for long enough) is 409.
@@ -228,8 +231,9 @@ async fn human_pace(address: &str, tokens: &[String], drive: Duration) -> Figure
                 while due < started + drive {
                     tokio::time::sleep_until(due.into()).await;
                     let token = &mine[turn % mine.len()];
-                    let (status, _) =
-                        client.send("POST", &format!("/api/sessions/{token}/answers"), Some(&json!({"answer": "7"}))).await;
+                    let (status, _) = client
+                        .send("POST", &format!("/api/sessions/{token}/answers"), Some(&json!({"answer": "7"})))
+                        .await;
                     assert!(status == 200 || status == 409, "status {status}");
                     latencies.push(due.elapsed().as_secs_f64() * 1e3);
                     due += period;

@@ -170,17 +170,35 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
     if let Some(ending) = ending {
         return Err(ended(ending));
     }
-    server.live(id, &title, &email).await?;
-    let answered = match server.inner.mastery.answer_question(&title, &email, answer).await {
-        Ok(answered) => answered,
-        // The Proctor closed the quiz while the answer was on its way: it was not taken.
-        Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) => {
-            let record = server.inner.store.session(id).await.map_err(ApiError::store)?;
-            let ending = record.and_then(|record| record.ending).unwrap_or(SessionEnding::TimeUp);
-            server.remember(id, &title, &email, Some(ending));
-            return Err(ended(ending));
+    // A session known to be live here takes the answer straight away; one that is not (a
+    // restart, another server, an idle release) is rebuilt first.
+    let mut checked = !server.known_live(id);
+    if checked {
+        server.live(id, &title, &email).await?;
+    }
+    let answered = loop {
+        match server.inner.mastery.answer_question(&title, &email, answer).await {
+            Ok(answered) => break answered,
+            // Gone from this process: ended (the Proctor closed the quiz while the answer was on
+            // its way, and it was not taken), or let go while idle, to be rebuilt once.
+            Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) => {
+                server.mark_live(id, false);
+                let record = server.inner.store.session(id).await.map_err(ApiError::store)?;
+                let ending = record.map_or(Some(SessionEnding::TimeUp), |record| record.ending);
+                match ending {
+                    Some(ending) => {
+                        server.remember(id, &title, &email, Some(ending));
+                        return Err(ended(ending));
+                    }
+                    None if !checked => {
+                        server.live(id, &title, &email).await?;
+                        checked = true;
+                    }
+                    None => return Err(ApiError::conflict("the session stopped while answering; answer again")),
+                }
+            }
+            Err(error) => return Err(ApiError::mastery(error)),
         }
-        Err(error) => return Err(ApiError::mastery(error)),
     };
     let finished = matches!(answered.next, Next::Finished);
     let question = match &answered.next {

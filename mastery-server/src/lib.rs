@@ -123,6 +123,8 @@ struct SessionEntry {
     title: String,
     email: String,
     ending: Option<SessionEnding>,
+    /// Whether this process holds it live (checked once; an answer then goes straight to it).
+    live: bool,
     last_seen: tokio::time::Instant,
     /// The last answer's outcome, shown once by the page a form post redirects to.
     last_answer: Option<api::AnswerJson>,
@@ -251,6 +253,7 @@ impl Server {
             Err(error) => return Err(ApiError::mastery(error)),
         };
         self.remember(id, title, email, None);
+        self.mark_live(id, true);
         self.publish(title, "joined", serde_json::json!({ "email": email, "resumed": resumed }));
         Ok((id, resumed))
     }
@@ -261,6 +264,7 @@ impl Server {
             title: title.to_string(),
             email: email.to_string(),
             ending,
+            live: false,
             last_seen: tokio::time::Instant::now(),
             last_answer: None,
         });
@@ -310,7 +314,19 @@ impl Server {
         if status.session != id {
             return Err(ApiError::conflict("this session has ended: the learner has a newer one"));
         }
+        self.mark_live(id, true);
         Ok(status)
+    }
+
+    fn mark_live(&self, id: u64, live: bool) {
+        if let Some(entry) = lock(&self.inner.sessions).get_mut(&id) {
+            entry.live = live;
+        }
+    }
+
+    /// Whether session `id` is known to be live in this process.
+    fn known_live(&self, id: u64) -> bool {
+        lock(&self.inner.sessions).get(&id).is_some_and(|entry| entry.live)
     }
 
     /// Lets sessions idle past `idle_after` go from memory; they stay open in the store.

@@ -509,10 +509,7 @@ async fn no_reply_ever_carries_the_expected_answer() {
 #[tokio::test(start_paused = true)]
 async fn an_idle_session_is_let_go_from_memory_and_rebuilt_from_the_store_when_it_returns() {
     let app = App::with_store(Arc::new(MemoryStore::default()), MasteryConfig::default());
-    let options = ServerOptions {
-        teacher_token: Some(TEACHER.into()),
-        idle_after: std::time::Duration::from_secs(60),
-    };
+    let options = ServerOptions { teacher_token: Some(TEACHER.into()), idle_after: std::time::Duration::from_secs(60) };
     let server = Server::start(&app, options).await.unwrap();
     server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
     let class = Class { app, server };

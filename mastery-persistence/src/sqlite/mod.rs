@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    open_reader, read_joined, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
+    ReaderPool, open_reader, read_joined, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
     read_responses_per_email, read_roster, read_session, read_sessions, read_setting, read_template_report,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
@@ -74,8 +74,8 @@ pub struct SqliteStore {
     /// `None` for a store opened for reading only.
     requests: Option<mpsc::Sender<WriteRequest>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    /// Idle reader connections, kept warm for the next read.
-    readers: std::sync::Arc<Mutex<Vec<Connection>>>,
+    /// The reader threads of a store that writes; `None` for one opened for reading only.
+    readers: Option<std::sync::Arc<ReaderPool>>,
 }
 
 impl SqliteStore {
@@ -96,7 +96,13 @@ impl SqliteStore {
             .name("mastery-sqlite-writer".into())
             .spawn(move || run_writer(connection, &writer_path, receiver, max_batch))
             .map_err(|error| StoreError::cannot_open(&path, error))?;
-        Ok(SqliteStore { path, requests: Some(sender), writer: Mutex::new(Some(writer)), readers: Default::default() })
+        let readers = ReaderPool::start(&path).map_err(|error| StoreError::cannot_open(&path, error))?;
+        Ok(SqliteStore {
+            path,
+            requests: Some(sender),
+            writer: Mutex::new(Some(writer)),
+            readers: Some(std::sync::Arc::new(readers)),
+        })
     }
 
     /// Opens an existing database for reading only: no writer, no migration, and nothing created
@@ -116,7 +122,7 @@ impl SqliteStore {
         if found < SCHEMA_VERSION {
             return Err(StoreError::older_schema(&path, found, SCHEMA_VERSION));
         }
-        Ok(SqliteStore { path, requests: None, writer: Mutex::new(None), readers: Default::default() })
+        Ok(SqliteStore { path, requests: None, writer: Mutex::new(None), readers: None })
     }
 
     /// The database file.
@@ -137,7 +143,9 @@ impl Drop for SqliteStore {
     fn drop(&mut self) {
         // Readers close first: the writer's connection, closing last, checkpoints the log and
         // removes the `-wal` and `-shm` files, which a read-only connection cannot.
-        self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        if let Some(readers) = &self.readers {
+            readers.stop();
+        }
         self.requests.take();
         let writer = self.writer.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(writer) = writer {

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use mastery_core::{SessionEnding, Verdict};
@@ -16,12 +18,67 @@ use crate::report::{LearnerReport, Regraded, ReportBuilder, ReportRow, TemplateR
 use crate::session::{Place, QuizSummary, SessionRecord, StoredSession};
 use crate::{Pending, StoreError};
 
+/// A read for a reader thread: given the thread's connection (or why it could not open one).
+type ReadJob = Box<dyn FnOnce(Result<&Connection, StoreError>, &Path) + Send>;
+
+/// Reader threads, each with a connection of its own kept open between reads: a warm connection
+/// has the file mapped and its pages cached, and a thread waiting for work costs nothing to wake,
+/// where spawning one per read cost more than reading a learner's history.
+pub(super) struct ReaderPool {
+    jobs: Mutex<Option<std::sync::mpsc::Sender<ReadJob>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Reader threads per writing store.
+const READERS: usize = 4;
+
+impl ReaderPool {
+    pub(super) fn start(path: &Path) -> std::io::Result<ReaderPool> {
+        let (jobs, queue) = std::sync::mpsc::channel::<ReadJob>();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut threads = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let (queue, path) = (Arc::clone(&queue), path.to_path_buf());
+            threads.push(std::thread::Builder::new().name("mastery-sqlite-reader".into()).spawn(move || {
+                let mut connection: Option<Connection> = None;
+                loop {
+                    let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(job) = job else { return };
+                    if connection.is_none() {
+                        match open_reader(&path) {
+                            Ok(opened) => connection = Some(opened),
+                            Err(error) => {
+                                job(Err(error), &path);
+                                continue;
+                            }
+                        }
+                    }
+                    if let Some(connection) = &connection {
+                        job(Ok(connection), &path);
+                    }
+                }
+            })?);
+        }
+        Ok(ReaderPool { jobs: Mutex::new(Some(jobs)), threads: Mutex::new(threads) })
+    }
+
+    fn submit(&self, job: ReadJob) -> Result<(), StoreError> {
+        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        jobs.as_ref().ok_or_else(StoreError::closed)?.send(job).map_err(|_| StoreError::closed())
+    }
+
+    /// Stops the threads once the reads queued are done, closing their connections.
+    pub(super) fn stop(&self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        for thread in self.threads.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl SqliteStore {
-    /// Runs a read on a thread of its own, with a read-only connection.
-    ///
-    /// A store that writes keeps its readers' connections for the next read: a warm connection
-    /// has the file mapped and its pages cached, which is most of the cost of reading one
-    /// learner's history. A store opened for reading only opens one per read, since it may read
+    /// Runs a read off the async runtime: on the store's reader threads, or, for a store opened
+    /// for reading only, on a thread of its own with a connection of its own, since it may read
     /// the file as immutable (see [`open_reader`]) and must not keep that view while another
     /// process writes.
     pub(super) fn read<T: Send + 'static>(
@@ -29,39 +86,33 @@ impl SqliteStore {
         read: impl FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
     ) -> Pending<T> {
         let path = self.path.clone();
-        let pool = self.requests.is_some().then(|| std::sync::Arc::clone(&self.readers));
-        // The thread starts when the future is first polled: a read asked for after a write
+        let pool = self.readers.clone();
+        // The read is queued when the future is first polled: a read asked for after a write
         // (`setting_or_init`) then sees that write.
         Box::pin(async move {
             let (sender, receiver) = oneshot::channel();
-            std::thread::Builder::new()
-                .name("mastery-sqlite-reader".into())
-                .spawn(move || {
-                    let pooled = pool.as_ref().and_then(|pool| pool.lock().unwrap_or_else(|p| p.into_inner()).pop());
-                    let connection = match pooled {
-                        Some(connection) => Ok(connection),
-                        None => open_reader(&path),
-                    };
-                    let result = connection.and_then(|connection| {
-                        let result = read(&connection, &path);
-                        if let Some(pool) = &pool {
-                            let mut idle = pool.lock().unwrap_or_else(|p| p.into_inner());
-                            if idle.len() < MAX_IDLE_READERS {
-                                idle.push(connection);
+            let job: ReadJob = Box::new(move |connection, path| {
+                let _ = sender.send(connection.and_then(|connection| read(connection, path)));
+            });
+            match pool {
+                Some(pool) => pool.submit(job)?,
+                None => {
+                    std::thread::Builder::new()
+                        .name("mastery-sqlite-reader".into())
+                        .spawn(move || {
+                            let connection = open_reader(&path);
+                            match &connection {
+                                Ok(connection) => job(Ok(connection), &path),
+                                Err(error) => job(Err(error.clone()), &path),
                             }
-                        }
-                        result
-                    });
-                    let _ = sender.send(result);
-                })
-                .map_err(|_| StoreError::closed())?;
+                        })
+                        .map_err(|_| StoreError::closed())?;
+                }
+            }
             receiver.await.map_err(|_| StoreError::closed())?
         })
     }
 }
-
-/// Reader connections a store keeps between reads.
-const MAX_IDLE_READERS: usize = 4;
 
 /// A read-only connection that leaves no file behind. A WAL database is normally read through a
 /// `-shm` index that a reader creates when it is missing (and, being read-only, cannot remove
