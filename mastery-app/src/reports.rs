@@ -64,23 +64,10 @@ pub fn unknown_title(store_name: &str, title: &str, quizzes: &[QuizSummary]) -> 
 /// The title closest to `title`, ignoring case, when it is near enough to be a slip.
 fn closest<'a>(title: &str, titles: &[&'a str]) -> Option<&'a str> {
     let wanted = title.to_lowercase();
-    let distance = |candidate: &str| edit_distance(&candidate.to_lowercase(), &wanted);
+    let distance = |candidate: &str| mastery_boundary::edit_distance(&candidate.to_lowercase(), &wanted);
     let best = titles.iter().copied().min_by_key(|candidate| distance(candidate))?;
     let allowed = (wanted.chars().count() / 3).max(2);
     (distance(best) <= allowed).then_some(best)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            current.push((previous[j] + usize::from(ca != *cb)).min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// A quiz in the list `mastery report` prints without a title.

@@ -76,7 +76,7 @@ pub use port::{
 pub use problem::{Problem, Problems};
 pub use proctor::{Notify, ProctorEvent};
 pub use quiz_file::{
-    CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, load_quiz_file, parse_quiz_text,
+    CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, edit_distance, load_quiz_file, parse_quiz_text,
 };
 pub use script::{ScriptLimits, Scripts};
 pub use session::{Abandoned, Answered, Next, SessionStatus, TakeOptions, Taken};

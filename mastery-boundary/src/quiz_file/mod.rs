@@ -11,6 +11,8 @@
 
 mod locate;
 mod suggest;
+
+pub use suggest::edit_distance;
 mod walk;
 
 use std::fmt;

@@ -5,8 +5,13 @@ pub(super) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known.iter().copied().filter(|k| edit_distance(k, name) <= 2).min_by_key(|k| edit_distance(k, name))
 }
 
-/// Levenshtein distance, for suggestions between short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance between short names, in characters: what "did you mean" suggestions
+/// (a misspelt key, a misspelt quiz title) are ranked by.
+///
+/// ```
+/// assert_eq!(mastery_boundary::edit_distance("arithmetc", "arithmetic"), 1);
+/// ```
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
