@@ -197,6 +197,13 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
                     None => return Err(ApiError::conflict("the session stopped while answering; answer again")),
                 }
             }
+            // Another process answered in this session since this one rebuilt it: what this
+            // process holds is stale. It lets go, so that the retry rebuilds from the store.
+            Err(MasteryError::NotRecorded(record)) if record.kind == mastery_boundary::RecordErrorKind::Conflict => {
+                server.inner.mastery.release_sessions(&[(title.clone(), email.clone())]);
+                server.mark_live(id, false);
+                return Err(ApiError::mastery(MasteryError::NotRecorded(record)));
+            }
             Err(error) => return Err(ApiError::mastery(error)),
         }
     };

@@ -525,3 +525,33 @@ async fn an_idle_session_is_let_go_from_memory_and_rebuilt_from_the_store_when_i
     assert!(class.app.store().sessions("Arithmetic").await.unwrap()[0].is_open(), "letting go ended nothing");
     class.app.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_server_whose_session_went_stale_refuses_once_then_rebuilds_from_the_store() {
+    let folder = tempfile::tempdir().unwrap();
+    let store: Arc<dyn mastery_persistence::ResponseStore> =
+        Arc::new(mastery_persistence::SqliteStore::open(folder.path().join("shared.db")).unwrap());
+    let class = |store: Arc<dyn mastery_persistence::ResponseStore>| async move {
+        let app = App::with_store(store, MasteryConfig::default());
+        let server = Server::start(&app, ServerOptions::default()).await.unwrap();
+        server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+        Class { app, server }
+    };
+    let (a, b) = (class(Arc::clone(&store)).await, class(Arc::clone(&store)).await);
+    let (token, _) = a.start("Arithmetic", "ada@example.com").await;
+    assert_eq!(a.answer(&token, "-1000").await.status, StatusCode::OK);
+    // The learner's next answer goes through the other server, which rebuilds the session.
+    let through_b = b.answer(&token, "-1000").await.value();
+    // Back on the first server: its copy is one answer behind. Another answer at that place is
+    // refused, never a second history (the very same answer would count once, as a retry).
+    let stale = a.answer(&token, "-999").await.is_error(StatusCode::CONFLICT);
+    assert!(stale.contains("answer again"), "{stale}");
+    let read = a.get(&format!("/api/sessions/{token}")).await.value();
+    assert_eq!(read["question"], through_b["question"], "rebuilt from the store");
+    assert_eq!(a.answer(&token, "-1000").await.status, StatusCode::OK);
+    let positions: Vec<u64> =
+        store.responses("Arithmetic").await.unwrap().iter().map(|r| r.place.unwrap().position).collect();
+    assert_eq!(positions, [0, 1, 2]);
+    a.app.shutdown().await.unwrap();
+    b.app.shutdown().await.unwrap();
+}
