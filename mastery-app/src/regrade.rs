@@ -131,9 +131,9 @@ pub async fn regrade(
         // alone then says what every answer counts as.
         let changed = records
             .iter()
-            .filter_map(|record| {
-                let place = record.place?;
-                let now = judged.now.get(&place)?;
+            .zip(&judged.now)
+            .filter_map(|(record, now)| {
+                let (place, now) = (record.place?, now.as_ref()?);
                 (now.kind() != record.verdict.kind()).then(|| (place, now.clone()))
             })
             .collect();
@@ -150,20 +150,33 @@ pub async fn regrade(
 
 struct Judged {
     judged: u64,
-    /// Every answer judged again, by place.
-    now: Regraded,
+    /// Each record's verdict now, by its index; `None` where it was not judged again.
+    now: Vec<Option<Verdict>>,
     missing: BTreeMap<String, ()>,
     unjudged: Vec<(Place, String)>,
 }
 
 fn judge_again(quiz: &Quiz, records: &[ResponseRecord]) -> Judged {
-    let mut judged = Judged { judged: 0, now: Regraded::new(), missing: BTreeMap::new(), unjudged: Vec::new() };
+    let mut judged =
+        Judged { judged: 0, now: Vec::with_capacity(records.len()), missing: BTreeMap::new(), unjudged: Vec::new() };
+    // Consecutive answers are mostly to the same template: remember the last one looked up.
+    let mut last: Option<&Arc<mastery_core::Template>> = None;
     for record in records {
+        judged.now.push(None);
         // An answer outside any session has no place to hang a new verdict on.
         let Some(place) = record.place else { continue };
-        let Some(template) = quiz.template(&record.template) else {
-            judged.missing.insert(record.template.clone(), ());
-            continue;
+        let template = match last.filter(|t| t.name() == record.template) {
+            Some(template) => template,
+            None => match quiz.template(&record.template) {
+                Some(template) => {
+                    last = Some(template);
+                    template
+                }
+                None => {
+                    judged.missing.insert(record.template.clone(), ());
+                    continue;
+                }
+            },
         };
         let values = record.substitutions.iter().map(|(name, value)| {
             let value = match value {
@@ -172,10 +185,10 @@ fn judge_again(quiz: &Quiz, records: &[ResponseRecord]) -> Judged {
             };
             (name.as_str(), value)
         });
-        match Question::with_substitutions(template, values) {
-            Ok(question) => {
+        match Question::judge_stored(template, values, &record.answer) {
+            Ok(verdict) => {
                 judged.judged += 1;
-                judged.now.insert(place, question.judge(&record.answer));
+                *judged.now.last_mut().expect("pushed above") = Some(verdict);
             }
             Err(error) => judged.unjudged.push((place, error.to_string())),
         }
@@ -184,12 +197,12 @@ fn judge_again(quiz: &Quiz, records: &[ResponseRecord]) -> Judged {
 }
 
 /// Per learner: the verdicts that change, and the masteries gained and lost.
-fn compare(records: &[ResponseRecord], previous: &Regraded, now: &Regraded) -> Vec<LearnerRegrade> {
+fn compare(records: &[ResponseRecord], previous: &Regraded, now: &[Option<Verdict>]) -> Vec<LearnerRegrade> {
     let (mut before, mut after) = (ReportBuilder::default(), ReportBuilder::default());
     let mut learners: BTreeMap<&str, LearnerRegrade> = BTreeMap::new();
-    for record in records {
+    for (record, now) in records.iter().zip(now) {
         let was = effective_verdict(record, previous);
-        let is = record.place.and_then(|place| now.get(&place)).unwrap_or(was);
+        let is = now.as_ref().unwrap_or(was);
         before.add(ReportRow::of(record, was));
         after.add(ReportRow::of(record, is));
         if was.kind() != is.kind() {

@@ -60,6 +60,32 @@ impl Values {
     }
 }
 
+/// Stored values in the template's generator order; fails when the names are not exactly the
+/// template's generators.
+fn stored_values<'a>(
+    template: &Arc<Template>,
+    substitutions: impl IntoIterator<Item = (&'a str, Value)>,
+) -> Result<Values, QuizError> {
+    let names = template.generator_names();
+    let mut values = Values::with_len(names.len());
+    let mut filled = vec![false; names.len()];
+    let mismatch = |what: String| QuizError::Substitutions { template: template.name().to_string(), message: what };
+    for (name, value) in substitutions {
+        let index = names
+            .iter()
+            .position(|known| &**known == name)
+            .ok_or_else(|| mismatch(format!("it has no generator named {name:?}")))?;
+        if std::mem::replace(&mut filled[index], true) {
+            return Err(mismatch(format!("{name:?} is given twice")));
+        }
+        values.slots()[index] = value;
+    }
+    if let Some(missing) = filled.iter().position(|filled| !filled) {
+        return Err(mismatch(format!("no value is given for its generator {:?}", names[missing])));
+    }
+    Ok(values)
+}
+
 impl Question {
     /// Draws every generator once, in name order, and renders the template's text.
     pub fn new(template: &Arc<Template>, rng: &mut dyn RandomSource) -> Result<Question, QuizError> {
@@ -94,26 +120,34 @@ impl Question {
         template: &Arc<Template>,
         substitutions: impl IntoIterator<Item = (&'a str, Value)>,
     ) -> Result<Question, QuizError> {
-        let mut values = Values::with_len(template.generators().len());
-        let mut filled = vec![false; template.generator_names().len()];
-        let mismatch = |what: String| QuizError::Substitutions { template: template.name().to_string(), message: what };
-        for (name, value) in substitutions {
-            let index = template
-                .generator_names()
-                .iter()
-                .position(|known| &**known == name)
-                .ok_or_else(|| mismatch(format!("it has no generator named {name:?}")))?;
-            if std::mem::replace(&mut filled[index], true) {
-                return Err(mismatch(format!("{name:?} is given twice")));
-            }
-            values.slots()[index] = value;
-        }
-        if let Some(missing) = filled.iter().position(|filled| !filled) {
-            let name = &template.generator_names()[missing];
-            return Err(mismatch(format!("no value is given for its generator {name:?}")));
-        }
+        let values = stored_values(template, substitutions)?;
         let asked = template.render(values.as_slice());
         Ok(Question { template: Arc::clone(template), asked, values })
+    }
+
+    /// Judges `answer` as [`Question::judge`] does, for the question `template` asked with
+    /// `substitutions`, without making the question again: how a regrade judges a million stored
+    /// answers.
+    ///
+    /// ```
+    /// use mastery_core::{Question, Value, Verdict, examples};
+    ///
+    /// let template = examples::single_digit_addition();
+    /// let stored = [("left", Value::Integer(3)), ("right", Value::Integer(4))];
+    /// assert_eq!(Question::judge_stored(&template, stored, "7").unwrap(), Verdict::Correct);
+    /// ```
+    pub fn judge_stored<'a>(
+        template: &Arc<Template>,
+        substitutions: impl IntoIterator<Item = (&'a str, Value)>,
+        answer: &str,
+    ) -> Result<Verdict, QuizError> {
+        let values = stored_values(template, substitutions)?;
+        let judged =
+            template.checker().check(Substitutions::new(template.generator_names(), values.as_slice()), answer);
+        Ok(judged.unwrap_or_else(|message| {
+            let fault = QuizError::Checker { template: template.name().to_string(), message };
+            Verdict::Invalid(crate::response::unjudged(&fault))
+        }))
     }
 
     /// The template the question was made from.
