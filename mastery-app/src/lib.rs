@@ -65,7 +65,7 @@ use mastery_persistence::ResponseStore;
 pub use error::AppError;
 pub use json::{Event, ReportRow};
 pub use port::StorePort;
-pub use quizzes::{demo_quiz, load_quiz_file, load_quiz_folder};
+pub use quizzes::{demo_quiz, load_quiz_file, load_quiz_file_with_warnings, load_quiz_folder};
 pub use regrade::{ChangedVerdict, LearnerRegrade, Regrade, regrade};
 pub use reports::{
     QuizRow, Report, ReportBy, SessionRow, TemplateRow, csv_field, learners_csv, read_report, rfc3339, unknown_title,

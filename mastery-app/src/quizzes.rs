@@ -14,10 +14,17 @@ pub fn demo_quiz() -> Quiz {
 }
 
 /// Reads and validates the quiz file at `path`. A file with problems gives every one of them
-/// ([`AppError::QuizFiles`]); warnings do not stop the quiz and are left out.
+/// ([`AppError::QuizFiles`]); warnings do not stop the quiz and are left out (see
+/// [`load_quiz_file_with_warnings`]).
 pub fn load_quiz_file(path: &Path) -> Result<Quiz, AppError> {
+    load_quiz_file_with_warnings(path).map(|(quiz, _)| quiz)
+}
+
+/// Like [`load_quiz_file`], with the file's warnings (located, like its problems), for a front
+/// end that shows them before the quiz starts.
+pub fn load_quiz_file_with_warnings(path: &Path) -> Result<(Quiz, Vec<FileProblem>), AppError> {
     let loaded = mastery_boundary::load_quiz_file(path, &Validator::default())?;
-    Ok(loaded.valid.quiz)
+    Ok((loaded.valid.quiz, loaded.warnings))
 }
 
 /// Reads every `*.toml` file in `folder` (not its subfolders), in name order, as quizzes.

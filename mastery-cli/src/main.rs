@@ -218,7 +218,8 @@ fn main() -> ExitCode {
     let color = cli.command.color();
     let result = match cli.command {
         Command::Run { quiz_file, email, seed, db, time_limit, json, restart, .. } => {
-            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json, restart }).map(|outcome| {
+            let colour = color.for_stderr();
+            run::run(run::RunOptions { quiz_file, email, seed, db, time_limit, json, restart, colour }).map(|outcome| {
                 match outcome {
                     Outcome::Interrupted => 130,
                     _ => 0,

@@ -34,12 +34,14 @@ pub struct RunOptions {
     pub json: bool,
     /// Abandon the learner's open session instead of resuming it.
     pub restart: bool,
+    /// Colour the quiz file's warnings on stderr.
+    pub colour: bool,
 }
 
 /// Runs a quiz to its end: finished, time up, end of input or Ctrl-C.
 pub fn run(options: RunOptions) -> Result<Outcome, Failure> {
     // A quiz file with problems stops the run before anything, the database included, is touched.
-    let quiz = load_quiz(options.quiz_file.as_deref())?;
+    let quiz = load_quiz(options.quiz_file.as_deref(), options.colour)?;
     mastery_boundary::validate_email(&options.email).map_err(|e| Failure::error(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -49,9 +51,15 @@ pub fn run(options: RunOptions) -> Result<Outcome, Failure> {
     runtime.block_on(take(quiz, &options, app))
 }
 
-fn load_quiz(file: Option<&std::path::Path>) -> Result<Quiz, Failure> {
+/// The quiz to take; a file's warnings (it runs in spite of them) are shown on stderr first.
+fn load_quiz(file: Option<&std::path::Path>, colour: bool) -> Result<Quiz, Failure> {
     let Some(file) = file else { return Ok(mastery_app::demo_quiz()) };
-    mastery_app::load_quiz_file(file).map_err(app_failure)
+    let (quiz, warnings) = mastery_app::load_quiz_file_with_warnings(file).map_err(app_failure)?;
+    if !warnings.is_empty() {
+        let text = format!("{}\n", crate::diagnostics::render(&warnings, colour));
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+    }
+    Ok(quiz)
 }
 
 async fn take(quiz: Quiz, options: &RunOptions, app: AppOptions) -> Result<Outcome, Failure> {

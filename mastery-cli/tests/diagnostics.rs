@@ -93,3 +93,22 @@ fn colour_comes_on_by_itself_only_on_a_terminal_that_wants_it() {
     let (_, _, stderr) = Home::new().run(&["check", &file, "--color", "auto"], "");
     assert!(!stderr.contains('\x1b'), "{stderr}");
 }
+
+#[test]
+fn run_shows_a_valid_files_warnings_and_runs_it() {
+    let home = Home::new();
+    let quiz = home.file(
+        "warned.toml",
+        "title = \"Warned\"\nmastery = 1\n\n[[templates]]\nname = \"add\"\ncategory = \"sums\"\nraw = \"1 + {{a}}\"\ngenerators = { a = [1, 2], unused = [3] }\nchecker = { expect = \"1 + a\" }\n",
+    );
+    let (status, stdout, stderr) = home.run(&["run", &quiz, "--json", "--color", "never"], "");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{quiz}:8:37: templates[0].generators.unused: warning: generator \"unused\" is not used"
+        )),
+        "{stderr}"
+    );
+    let events: Vec<&str> = stdout.lines().collect();
+    assert!(events[0].starts_with("{\"event\":\"question\""), "the warnings stay off stdout: {stdout}");
+}

@@ -132,3 +132,27 @@ fn the_check_output_the_guide_shows_is_what_check_prints() {
         }
     }
 }
+
+#[test]
+fn the_practice_example_shows_the_expected_answer_after_a_miss_only() {
+    let home = Home::new();
+    let file = workspace().join("examples/practice.toml").display().to_string();
+    let mut run = home.drive(&[&file, "--seed", "1"]);
+    let question = run.event();
+    let asked = question["asked"].as_str().unwrap().to_string();
+    let (a, b) = asked.split_once(" × ").unwrap();
+    let product = a.parse::<i64>().unwrap() * b.parse::<i64>().unwrap();
+    run.answer("1");
+    let missed = run.event();
+    assert_eq!(
+        (missed["verdict"].as_str(), missed["expected"].as_str()),
+        (Some("incorrect"), Some(product.to_string().as_str()))
+    );
+    let next = run.event();
+    let (a, b) = next["asked"].as_str().unwrap().split_once(" × ").unwrap();
+    run.answer(&(a.parse::<i64>().unwrap() * b.parse::<i64>().unwrap()).to_string());
+    let right = run.event();
+    assert_eq!(right["verdict"], "correct");
+    assert!(right.get("expected").is_none(), "{right}");
+    assert_eq!(run.close_input(), 0);
+}
