@@ -133,8 +133,7 @@ pub(crate) async fn session_view(server: &Server, token: &str) -> Result<Value, 
             Ok(view(status.question.as_ref().map(question_json), finished, status.mastered, status.templates))
         }
         Err(error) if error.status == StatusCode::CONFLICT => {
-            let record = server.inner.store.session(id).await.map_err(ApiError::store)?;
-            let Some(ending) = record.and_then(|record| record.ending) else { return Err(error) };
+            let Some(ending) = server.stored_ending(id, &title, &email).await? else { return Err(error) };
             let (mastered, templates) = ended_progress(server, id, &title).await?;
             Ok(view(None, ending == SessionEnding::Finished, mastered, templates))
         }
@@ -183,13 +182,8 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
             // its way, and it was not taken), or let go while idle, to be rebuilt once.
             Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) => {
                 server.mark_live(id, false);
-                let record = server.inner.store.session(id).await.map_err(ApiError::store)?;
-                let ending = record.map_or(Some(SessionEnding::TimeUp), |record| record.ending);
-                match ending {
-                    Some(ending) => {
-                        server.remember(id, &title, &email, Some(ending));
-                        return Err(ended(ending));
-                    }
+                match server.stored_ending(id, &title, &email).await? {
+                    Some(ending) => return Err(ended(ending)),
                     None if !checked => {
                         server.live(id, &title, &email).await?;
                         checked = true;
@@ -226,9 +220,6 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
     };
     if finished {
         server.remember(id, &title, &email, Some(SessionEnding::Finished));
-    }
-    if let Some(entry) = lock(&server.inner.sessions).get_mut(&id) {
-        entry.last_answer = Some(reply.clone());
     }
     server.publish(
         &title,

@@ -126,7 +126,7 @@ struct SessionEntry {
     /// Whether this process holds it live (checked once; an answer then goes straight to it).
     live: bool,
     last_seen: tokio::time::Instant,
-    /// The last answer's outcome, shown once by the page a form post redirects to.
+    /// The outcome of the last answer sent by a form, shown once by the page it redirects to.
     last_answer: Option<api::AnswerJson>,
 }
 
@@ -196,7 +196,7 @@ impl Server {
 
     /// Time left before the quiz closes, for a quiz with a window.
     fn time_left_ms(&self, title: &str) -> Option<u64> {
-        let (_, closes) = self.quiz(title)?.window?;
+        let (_, closes) = lock(&self.inner.quizzes).get(title)?.window?;
         Some(closes.saturating_sub(now_ms()))
     }
 
@@ -295,9 +295,7 @@ impl Server {
         let status = match mastery.session_status(title, email).await {
             Ok(status) => status,
             Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) => {
-                let record = self.inner.store.session(id).await.map_err(ApiError::store)?;
-                if let Some(ending) = record.as_ref().and_then(|record| record.ending) {
-                    self.remember(id, title, email, Some(ending));
+                if let Some(ending) = self.stored_ending(id, title, email).await? {
                     return Err(ended(ending));
                 }
                 match mastery.take_quiz(title, email).await {
@@ -316,6 +314,17 @@ impl Server {
         }
         self.mark_live(id, true);
         Ok(status)
+    }
+
+    /// How session `id` ended, as the store says (and this process then remembers); `None`
+    /// while it is open.
+    async fn stored_ending(&self, id: u64, title: &str, email: &str) -> Result<Option<SessionEnding>, ApiError> {
+        let record = self.inner.store.session(id).await.map_err(ApiError::store)?;
+        let ending = record.and_then(|record| record.ending);
+        if ending.is_some() {
+            self.remember(id, title, email, ending);
+        }
+        Ok(ending)
     }
 
     fn mark_live(&self, id: u64, live: bool) {

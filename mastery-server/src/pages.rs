@@ -58,6 +58,13 @@ fn set_cookie(name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
+/// Goes on to the learner page with `token` as the session cookie.
+fn to_session(token: &str) -> Response {
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, set_cookie(SESSION_COOKIE, token, None));
+    response
+}
+
 fn error_page(error: &ApiError) -> Response {
     let body = page(
         "Problem",
@@ -190,11 +197,7 @@ struct StartForm {
 /// `POST /start`: starts (or resumes) a session and keeps its token in the cookie.
 async fn start(State(server): State<Server>, Form(form): Form<StartForm>) -> Response {
     match api::start(&server, &form.quiz, form.email.trim(), false).await {
-        Ok(started) => {
-            let mut response = Redirect::to("/").into_response();
-            response.headers_mut().insert(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &started.token, None));
-            response
-        }
+        Ok(started) => to_session(&started.token),
         Err(error) => (error.status, chooser(&server, Some(&error.message))).into_response(),
     }
 }
@@ -217,16 +220,16 @@ async fn answer(State(server): State<Server>, headers: HeaderMap, Form(form): Fo
         return if json { error.into_response() } else { Redirect::to("/").into_response() };
     };
     match api::answer_in(&server, token, &form.answer).await {
-        Ok(reply) if json => {
-            // The script shows the verdict itself; the page must not show it again on reload.
+        Ok(reply) if json => Json(reply).into_response(),
+        Ok(reply) => {
+            // Kept for the page the form goes on to, which shows it once.
             if let Some(id) = server.inner.tokens.check(token)
                 && let Some(entry) = lock(&server.inner.sessions).get_mut(&id)
             {
-                entry.last_answer = None;
+                entry.last_answer = Some(reply);
             }
-            Json(reply).into_response()
+            Redirect::to("/").into_response()
         }
-        Ok(_) => Redirect::to("/").into_response(),
         Err(error) if json => error.into_response(),
         // An ended session shows its end; anything else shows what went wrong.
         Err(error) if error.status == StatusCode::CONFLICT => Redirect::to("/").into_response(),
@@ -257,11 +260,7 @@ async fn join(State(server): State<Server>, Path(join_token): Path<String>) -> R
         Err(error) => return error_page(&ApiError::store(error)),
     };
     match api::start(&server, &joined.0, &joined.1, true).await {
-        Ok(started) => {
-            let mut response = Redirect::to("/").into_response();
-            response.headers_mut().insert(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &started.token, None));
-            response
-        }
+        Ok(started) => to_session(&started.token),
         Err(error) => error_page(&error),
     }
 }

@@ -1,10 +1,13 @@
 //! The HTTP contract, through the router without a socket: every endpoint, its shapes, and its
 //! errors — each a 4xx with a JSON `error` naming what was wrong, never a 500.
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::solve;
 use mastery_app::App;
 use mastery_boundary::MasteryConfig;
 use mastery_persistence::MemoryStore;
@@ -130,7 +133,7 @@ async fn a_learner_takes_the_demo_to_the_end_over_json() {
 
     let mut mastered = Vec::new();
     loop {
-        let reply = class.answer(&token, &tests_answer(&question)).await;
+        let reply = class.answer(&token, &solve(question["asked"].as_str().unwrap())).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let reply = reply.value();
         assert_eq!(reply["verdict"], "correct");
@@ -151,18 +154,6 @@ async fn a_learner_takes_the_demo_to_the_end_over_json() {
     let late = class.answer(&token, "1").await.is_error(StatusCode::CONFLICT);
     assert!(late.contains("ended"), "{late}");
     class.app.shutdown().await.unwrap();
-}
-
-/// The right answer to a demo question, worked out from its text.
-fn tests_answer(question: &Value) -> String {
-    let parts: Vec<&str> = question["asked"].as_str().unwrap().split(' ').collect();
-    let (left, right): (i64, i64) = (parts[0].parse().unwrap(), parts[2].parse().unwrap());
-    match parts[1] {
-        "+" => left + right,
-        "-" => left - right,
-        _ => left * right,
-    }
-    .to_string()
 }
 
 #[tokio::test]

@@ -9,9 +9,12 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::solve;
 use fantoccini::{Client, ClientBuilder, Locator};
 use mastery_app::App;
 use mastery_boundary::MasteryConfig;
@@ -80,17 +83,6 @@ async fn until<T>(client: &Client, what: &str, mut check: impl AsyncFnMut(&Clien
 
 async fn text_of(client: &Client, css: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.text().await.ok()
-}
-
-fn solve(asked: &str) -> String {
-    let parts: Vec<&str> = asked.split(' ').collect();
-    let (left, right): (i64, i64) = (parts[0].parse().unwrap(), parts[2].parse().unwrap());
-    match parts[1] {
-        "+" => left + right,
-        "-" => left - right,
-        _ => left * right,
-    }
-    .to_string()
 }
 
 async fn screenshot(client: &Client, name: &str) {
