@@ -143,38 +143,31 @@ fn report_over(runtime: &tokio::runtime::Runtime, folder: &std::path::Path, rows
     }
     connection.execute_batch("COMMIT").unwrap();
     let store = SqliteStore::open(&path).unwrap();
-    let mut times = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let report = runtime.block_on(store.report("Math")).unwrap();
-        times.push(start.elapsed());
-        assert_eq!(report.len(), 1_000);
-    }
-    times.sort();
-    figure(&format!("store: report over {rows} responses"), times[2].as_secs_f64() * 1e3, None, "ms", false);
-    println!("report over {rows} responses (1,000 learners): median {:.0} ms", times[2].as_secs_f64() * 1e3);
-    let mut times = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let report = runtime.block_on(store.template_report("Math")).unwrap();
-        times.push(start.elapsed());
-        assert_eq!(report.len(), 7);
-    }
-    times.sort();
-    let median = times[2].as_secs_f64() * 1e3;
+    let median = median_ms(|_| assert_eq!(runtime.block_on(store.report("Math")).unwrap().len(), 1_000));
+    figure(&format!("store: report over {rows} responses"), median, None, "ms", false);
+    println!("report over {rows} responses (1,000 learners): median {median:.0} ms");
+    let median = median_ms(|_| assert_eq!(runtime.block_on(store.template_report("Math")).unwrap().len(), 7));
     figure(&format!("store: report by template over {rows} responses"), median, None, "ms", false);
     println!("report by template over {rows} responses (7 templates, 1,000 learners): median {median:.0} ms");
-    let mut times = Vec::new();
-    for learner in 0..5 {
-        let start = Instant::now();
+    let median = median_ms(|learner| {
         let open = runtime.block_on(store.open_session("Math", &format!("learner{learner}@example.com"))).unwrap();
-        times.push(start.elapsed());
         assert_eq!(open.unwrap().responses.len() as u64, rows / 1_000);
-    }
-    times.sort();
-    let median = times[2].as_secs_f64() * 1e3;
+    });
     figure(&format!("store: read one session of {} answers among {rows}", rows / 1_000), median, None, "ms", false);
     println!("read one learner's open session ({} answers among {rows}): median {median:.2} ms", rows / 1_000);
+}
+
+/// The median of five runs of `run` (given the run's number), in milliseconds.
+fn median_ms(mut run: impl FnMut(usize)) -> f64 {
+    let mut times: Vec<Duration> = (0..5)
+        .map(|n| {
+            let start = Instant::now();
+            run(n);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[2].as_secs_f64() * 1e3
 }
 
 /// One line for the workspace's benchmark report (`scripts/bench-report`): name, our figure, the
