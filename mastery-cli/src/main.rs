@@ -14,6 +14,7 @@
 mod check;
 mod diagnostics;
 mod duration;
+mod keyboard;
 mod output;
 mod regrade;
 mod report;

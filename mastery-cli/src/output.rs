@@ -62,15 +62,16 @@ impl Output {
         self.line(&text)
     }
 
-    /// Shows a question (and, for people, its instructions and a prompt).
-    pub fn question(&self, question: &QuestionView, time_left: Option<Duration>) -> io::Result<()> {
+    /// Shows a question (and, for people, its instructions); on a terminal it returns the prompt
+    /// for the line editor to show instead of writing it.
+    pub fn question(&self, question: &QuestionView, time_left: Option<Duration>) -> io::Result<Option<String>> {
         if self.json {
-            return self.event(&Event::question(question));
+            return self.event(&Event::question(question)).map(|()| None);
         }
         // Quiz files are untrusted: their text is shown, never interpreted by the terminal.
         let asked = printable(question.asked());
         if !self.interactive {
-            return self.line(&asked);
+            return self.line(&asked).map(|()| None);
         }
         let mut header = format!("{} · {}", printable(question.category()), printable(question.template()));
         if let Some(left) = time_left {
@@ -80,8 +81,13 @@ impl Output {
         if !question.instructions().is_empty() {
             self.line(&printable(question.instructions()))?;
         }
+        Ok(Some(format!("{} {} ", self.paint(BOLD, &asked), self.paint(DIM, "›"))))
+    }
+
+    /// Shows a prompt that no line editor shows.
+    pub fn prompt(&self, prompt: &str) -> io::Result<()> {
         let mut out = io::stdout().lock();
-        write!(out, "{} {} ", self.paint(BOLD, &asked), self.paint(DIM, "›"))?;
+        write!(out, "{prompt}")?;
         out.flush()
     }
 

@@ -4,7 +4,6 @@
 //! `rejected` line for input that is no answer at all, followed by the question again. A script
 //! that waits for a reply to each line it writes never waits forever.
 
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +14,7 @@ use mastery_core::Quiz;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::keyboard::{Input, Keyboard};
 use crate::output::Output;
 use crate::{Failure, Outcome};
 
@@ -67,20 +67,15 @@ async fn take(quiz: Quiz, options: &RunOptions, app: AppOptions) -> Result<Outco
     let app = App::open(app).map_err(app_failure)?;
     let outcome = Run::open(app.mastery(), quiz, options).await;
     let outcome = match outcome {
-        Ok(run) => run.drive(read_lines(max_answer_chars), max_answer_chars).await,
+        Ok(run) => {
+            let keyboard = Keyboard::open(run.output.interactive, max_answer_chars);
+            run.drive(keyboard, max_answer_chars).await
+        }
         Err(failure) => Err(failure),
     };
     // Every answer reported so far is stored; shutting down lets the store's writer finish.
     let _ = app.shutdown().await;
     outcome
-}
-
-/// A line of standard input, as the reader thread hands it over.
-enum Input {
-    Line(String),
-    /// A line longer than the answer limit; only its first part was kept in memory.
-    TooLong,
-    End,
 }
 
 /// What one answer led to.
@@ -139,12 +134,19 @@ impl<'a> Run<'a> {
         self.deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()))
     }
 
-    fn ask(&self, question: &QuestionView) -> Result<(), Failure> {
-        self.output.question(question, self.time_left()).map_err(write_failure)
+    /// Shows `question`; on a terminal the line editor shows its prompt and reads the answer.
+    fn ask(&self, question: &QuestionView, keyboard: &Keyboard) -> Result<(), Failure> {
+        let prompt = self.output.question(question, self.time_left()).map_err(write_failure)?;
+        match prompt {
+            Some(prompt) if keyboard.edits() => keyboard.ask(prompt),
+            Some(prompt) => self.output.prompt(&prompt).map_err(write_failure)?,
+            None => {}
+        }
+        Ok(())
     }
 
     /// Asks, reads and answers until the quiz ends one way or another.
-    async fn drive(mut self, mut lines: mpsc::Receiver<Input>, max_answer_chars: usize) -> Result<Outcome, Failure> {
+    async fn drive(mut self, mut keyboard: Keyboard, max_answer_chars: usize) -> Result<Outcome, Failure> {
         let selected = self.mastery.select_question(&self.title, self.email).await.map_err(api_failure)?;
         let Some(mut question) = selected else {
             self.output.finished(&self.title).map_err(write_failure)?;
@@ -152,7 +154,7 @@ impl<'a> Run<'a> {
         };
         self.output.banner(&self.title).map_err(write_failure)?;
         self.output.taken(&self.taken).map_err(write_failure)?;
-        self.ask(&question)?;
+        self.ask(&question, &keyboard)?;
         // One listener for the whole run, so that a Ctrl-C pressed while an answer is being
         // stored is not lost between two turns of the loop.
         let interrupted = tokio::signal::ctrl_c();
@@ -165,16 +167,17 @@ impl<'a> Run<'a> {
                     listening.map_err(|e| Failure::error(format!("cannot listen for Ctrl-C: {e}")))?;
                     return self.end(Outcome::Interrupted);
                 }
-                line = lines.recv() => line.unwrap_or(Input::End),
+                line = keyboard.next() => line,
             };
             let rejected = match input {
                 Input::End => return self.end(Outcome::EndOfInput),
+                Input::Interrupted => return self.end(Outcome::Interrupted),
                 Input::TooLong => format!("an answer must be at most {max_answer_chars} characters"),
                 Input::Line(line) if line.trim().is_empty() => "an empty line is no answer".to_string(),
                 Input::Line(answer) => match self.answer(&answer).await? {
                     Step::Ask(next) => {
                         question = next;
-                        self.ask(&question)?;
+                        self.ask(&question, &keyboard)?;
                         continue;
                     }
                     Step::Reject(reason) => reason,
@@ -182,7 +185,7 @@ impl<'a> Run<'a> {
                 },
             };
             self.output.rejected(&rejected).map_err(write_failure)?;
-            self.ask(&question)?;
+            self.ask(&question, &keyboard)?;
         }
     }
 
@@ -218,66 +221,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Reads stdin on a thread of its own, one line at a time. Invalid UTF-8 is replaced, not fatal;
-/// a line over `max_answer_chars` is read past, never held whole in memory.
-fn read_lines(max_answer_chars: usize) -> mpsc::Receiver<Input> {
-    let (sender, receiver) = mpsc::channel(16);
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        loop {
-            let input = read_line(&mut stdin, max_answer_chars);
-            let ended = matches!(input, Input::End);
-            if sender.blocking_send(input).is_err() || ended {
-                return;
-            }
-        }
-    });
-    receiver
-}
-
-/// Reads one line, keeping at most enough bytes for `max_chars` characters (four bytes each at
-/// most) and one more, and discarding the rest of a longer line.
-fn read_line(reader: &mut impl BufRead, max_chars: usize) -> Input {
-    let keep = max_chars.saturating_add(1).saturating_mul(4);
-    let mut line = Vec::new();
-    let mut overflowed = false;
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Input::End,
-        };
-        if chunk.is_empty() {
-            // End of input: a last line without a newline still counts.
-            return match (line.is_empty(), overflowed) {
-                (true, false) => Input::End,
-                _ => finish_line(line, overflowed, max_chars),
-            };
-        }
-        let (part, newline) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(at) => (&chunk[..at], true),
-            None => (chunk, false),
-        };
-        let room = keep.saturating_sub(line.len());
-        overflowed |= part.len() > room;
-        line.extend_from_slice(&part[..part.len().min(room)]);
-        let used = part.len() + usize::from(newline);
-        reader.consume(used);
-        if newline {
-            return finish_line(line, overflowed, max_chars);
-        }
-    }
-}
-
-fn finish_line(line: Vec<u8>, overflowed: bool, max_chars: usize) -> Input {
-    let text = String::from_utf8_lossy(&line);
-    let text = text.strip_suffix('\r').unwrap_or(&text);
-    if overflowed || text.chars().count() > max_chars {
-        return Input::TooLong;
-    }
-    Input::Line(text.to_string())
-}
-
 fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now())
@@ -302,39 +245,4 @@ fn write_failure(error: std::io::Error) -> Failure {
         return Failure::quiet();
     }
     Failure::error(format!("cannot write to stdout: {error}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(input: &[u8], max_chars: usize) -> Vec<String> {
-        let mut reader = std::io::BufReader::with_capacity(7, input);
-        let mut seen = Vec::new();
-        loop {
-            match read_line(&mut reader, max_chars) {
-                Input::Line(line) => seen.push(line),
-                Input::TooLong => seen.push("<too long>".into()),
-                Input::End => return seen,
-            }
-        }
-    }
-
-    #[test]
-    fn lines_are_split_and_trimmed_of_their_line_ends() {
-        assert_eq!(lines(b"3\n 7 \r\n\nlast", 10), ["3", " 7 ", "", "last"]);
-    }
-
-    #[test]
-    fn an_overlong_line_is_one_rejection_and_the_next_line_is_read_whole() {
-        let mut input = vec![b'9'; 100_000];
-        input.extend_from_slice(b"\n42\n");
-        assert_eq!(lines(&input, 10), ["<too long>", "42"]);
-        assert_eq!(lines("ééééé\nééééééééééé\n".as_bytes(), 10), ["ééééé", "<too long>"]);
-    }
-
-    #[test]
-    fn invalid_utf8_is_replaced_not_fatal() {
-        assert_eq!(lines(b"4\xff2\n", 10), ["4\u{fffd}2"]);
-    }
 }

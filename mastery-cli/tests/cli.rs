@@ -496,6 +496,37 @@ fn ctrl_c_on_a_terminal_stops_cleanly_with_every_answer_stored() {
     assert_eq!(csv, "email,responses,correct,invalid,mastered\nlearner@localhost,1,0,1,\n");
 }
 
+#[test]
+fn on_a_terminal_an_answer_is_edited_with_the_arrow_keys_and_earlier_answers_come_back() {
+    let home = Home::new();
+    let (mut child, mut stdin, mut stdout) = home.terminal("--seed 7");
+    read_until(&mut stdout, "›");
+    // A typing slip fixed before sending: "13", left arrow, backspace (the "1" goes), "2", End
+    // and "4" send "234".
+    stdin.write_all(b"13\x1b[D\x7f2\x1b[F4\r").unwrap();
+    read_until(&mut stdout, "streak");
+    read_until(&mut stdout, "›");
+    // Up brings back the answer just sent; Home and a "-" in front edit it to "-234".
+    stdin.write_all(b"\x1b[A\x1b[H-\r").unwrap();
+    read_until(&mut stdout, "streak");
+    read_until(&mut stdout, "›");
+    // Up twice goes further back, Down comes forward again: "-234" is sent once more.
+    stdin.write_all(b"\x1b[A\x1b[A\x1b[B\r").unwrap();
+    read_until(&mut stdout, "streak");
+    read_until(&mut stdout, "›");
+    stdin.write_all(b"\x04").unwrap();
+    read_until(&mut stdout, "mastered.");
+    drop(stdin);
+    child.wait().unwrap();
+
+    use mastery_persistence::{ResponseStore, SqliteStore};
+    let store = SqliteStore::open(home.db()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let answers: Vec<String> =
+        runtime.block_on(store.responses("Arithmetic")).unwrap().into_iter().map(|response| response.answer).collect();
+    assert_eq!(answers, ["234", "-234", "-234"]);
+}
+
 /// Reads the terminal's output until `marker` appears (or the output ends).
 fn read_until(stdout: &mut impl std::io::Read, marker: &str) -> String {
     let mut seen = Vec::new();
