@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use mastery_core::{Generator, Question, QuizError, SplitMix64, Template, Verdict, checker};
 
 use crate::problem::Problem;
+use crate::script::split_position;
 use crate::validate::{ValidQuiz, ValidTemplate};
 
 /// What the self-test saw of one template.
@@ -57,16 +58,17 @@ fn test_template(valid: &ValidTemplate, draws: usize, long: &str) -> Result<Temp
     let template = &valid.template;
     let mut asked = HashSet::new();
     for seed in 0..draws as u64 {
-        let question = Question::new(template, &mut SplitMix64::new(seed))
-            .map_err(|error| Problem::new("generators", error.to_string()))?;
+        let question = Question::new(template, &mut SplitMix64::new(seed)).map_err(generator_problem)?;
         if question.asked().contains("{{") {
             return Err(Problem::new("raw", format!("question {:?} still holds a placeholder", question.asked())));
         }
         match &valid.expect {
             Some(expect) => {
-                let expected = expect
-                    .expected(question.substitutions())
-                    .map_err(|m| Problem::new("checker.expect", format!("{m} (question {:?})", question.asked())))?;
+                let expected = expect.expected(question.substitutions()).map_err(|failure| {
+                    let (message, position) = split_position(&failure);
+                    Problem::new("checker.expect", format!("{message} (question {:?})", question.asked()))
+                        .in_script(position)
+                })?;
                 let right = expected.answer_text();
                 let wrong = expected.wrong_answer_text(expect.tolerance());
                 expect_verdict(&question, &right, Verdict::Correct, "accept its own value")?;
@@ -160,9 +162,21 @@ fn judged(question: &Question, answer: &str, field: &str) -> Result<Verdict, Pro
             QuizError::Checker { message, .. } => message,
             other => other.to_string(),
         };
+        let (reason, position) = split_position(&reason);
         let message = format!("the checker fails on the answer {} to {:?}: {reason}", shown(answer), question.asked());
-        Problem::new(field, message)
+        Problem::new(field, message).in_script(position)
     })
+}
+
+/// A generator that failed, as a problem with that generator (at the failing spot of its script,
+/// when it is a script and the spot is known).
+fn generator_problem(error: QuizError) -> Problem {
+    let field = match &error {
+        QuizError::Generator { generator, .. } => format!("generators.{generator}"),
+        _ => "generators".to_string(),
+    };
+    let (message, position) = split_position(&error.to_string());
+    Problem::new(field, message).in_script(position)
 }
 
 /// An answer as a problem names it: quoted, or by its length when it is long.

@@ -322,9 +322,12 @@ impl Script {
     }
 }
 
+/// What went wrong, in the quiz's words, and where inside the script when rhai knows: the text
+/// ends with ` (script line L, column C)`, which [`split_position`] takes back apart.
 fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
     // An error inside a script-defined function comes wrapped; the inner one says what happened.
-    match error.unwrap_inner() {
+    let inner = error.unwrap_inner();
+    let message = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => "script ran too long (operation limit reached)".into(),
         EvalAltResult::ErrorTerminated(..) => {
             format!("script ran too long (time budget of {time_budget:?} used up)")
@@ -344,10 +347,40 @@ fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
         other => {
             let message = other.to_string();
             let first = message.lines().next().unwrap_or_default();
-            // rhai says "(line 1, position 7)"; a quiz author reads "script line 1, column 7".
-            let first = first.replace("(line ", "(script line ").replace(", position ", ", column ");
-            format!("script failed: {}", quiz_words(&lower_first(&first)))
+            // rhai ends its text with "(line 1, position 7)"; the position is added below.
+            let first = match first.rfind(" (line ") {
+                Some(cut) if first.ends_with(')') => &first[..cut],
+                _ => first,
+            };
+            format!("script failed: {}", quiz_words(&lower_first(first)))
         }
+    };
+    // A limit is the whole script's: where it happened to be stopped says nothing.
+    let limit = matches!(
+        inner,
+        EvalAltResult::ErrorTooManyOperations(_)
+            | EvalAltResult::ErrorTerminated(..)
+            | EvalAltResult::ErrorStackOverflow(_)
+            | EvalAltResult::ErrorDataTooLarge(..)
+    );
+    let position = [inner.position(), error.position()].into_iter().find(|position| !position.is_none() && !limit);
+    match position.and_then(|position| position.line().zip(position.position())) {
+        Some(position) => ScriptError { message, position: Some(position) }.to_string(),
+        None => message,
+    }
+}
+
+/// A script's failure as [`describe`] wrote it, apart again: the message, and the line and
+/// column inside the script when the text ends with them.
+pub(crate) fn split_position(text: &str) -> (String, Option<(usize, usize)>) {
+    let parsed = text.strip_suffix(')').and_then(|rest| {
+        let cut = rest.rfind(" (script line ")?;
+        let (line, column) = rest[cut + " (script line ".len()..].split_once(", column ")?;
+        Some((cut, (line.parse().ok()?, column.parse().ok()?)))
+    });
+    match parsed {
+        Some((cut, position)) => (text[..cut].to_string(), Some(position)),
+        None => (text.to_string(), None),
     }
 }
 
@@ -439,6 +472,18 @@ fn from_dynamic(value: Dynamic) -> Result<Value, String> {
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_failure_s_position_is_written_once_and_read_back() {
+        let scripts = Scripts::new(ScriptLimits::default());
+        let script = scripts.compile("let x = 2;\nx / (x - x)").unwrap();
+        let failure = script.evaluate(Substitutions::new(&[], &[]), None).unwrap_err();
+        assert_eq!(split_position(&failure), ("script failed: division by zero".to_string(), Some((2, 3))));
+        // Text that merely looks like the end of a position is left whole.
+        for text in ["script failed: (script line x, column 2)", "no position", "(script line 1, column 2"] {
+            assert_eq!(split_position(text), (text.to_string(), None));
+        }
+    }
 
     fn run_generator(source: &str) -> Result<Value, String> {
         Scripts::default().compile(source)?.generate(&mut SplitMix64::new(1))

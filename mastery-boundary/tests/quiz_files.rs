@@ -217,10 +217,10 @@ fn hostile_scripts_are_stopped_within_a_bound() {
         "hostile.toml",
         &[
             // The operation limit or the time budget, whichever comes first on this machine.
-            ("templates[0].generators", "script ran too long"),
-            ("templates[1].generators", "script recursed too deeply"),
+            ("templates[0].generators.n", "script ran too long"),
+            ("templates[1].generators.n", "script recursed too deeply"),
             ("templates[2].checker.script", "script built a text too large"),
-            ("templates[3].generators", "script built a list too large"),
+            ("templates[3].generators.n", "script built a list too large"),
         ],
     );
 }
@@ -231,10 +231,10 @@ fn scripts_find_no_clock_no_sleep_and_stop_on_deep_or_long_work() {
         "hostile_sandbox.toml",
         &[
             ("templates[0].checker.script", "script failed: sleep(integer) is not available to quiz scripts"),
-            ("templates[1].generators", "script failed: timestamp() is not available to quiz scripts"),
-            ("templates[2].generators", "script failed: sleep(decimal number) is not available to quiz scripts"),
+            ("templates[1].generators.n", "script failed: timestamp() is not available to quiz scripts"),
+            ("templates[2].generators.n", "script failed: sleep(decimal number) is not available to quiz scripts"),
             ("templates[3].checker.script", "script recursed too deeply"),
-            ("templates[4].generators", "script ran too long"),
+            ("templates[4].generators.n", "script ran too long"),
         ],
     );
 }
@@ -272,7 +272,7 @@ fn a_checker_that_fails_on_some_answers_judges_them_invalid_and_the_quiz_goes_on
         verdict
     };
     let reason = "the checker could not judge this answer: script failed: error parsing integer number 'twelve': \
-                  invalid digit found in string";
+                  invalid digit found in string (script line 1, column 1)";
     assert_eq!(answer(&mut quiz, "twelve"), Verdict::Invalid(reason.into()));
     assert_eq!(answer(&mut quiz, &sum.to_string()), Verdict::Correct);
     assert!(quiz.is_finished());

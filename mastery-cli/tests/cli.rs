@@ -240,25 +240,25 @@ fn check_lists_every_problem_with_its_location_and_exits_1() {
     let stderr = format!("{}LIMIT{}", &stderr[..stopped], &stderr[stopped + stderr[stopped..].find(')').unwrap()..]);
     // Each problem's first line is `FILE:LINE:COL: field: message`; the excerpt under it starts with spaces.
     let expected = format!(
-        r#"{file}:7:14: templates[0].generators: generator "n" of template "spin" failed: script ran too long (LIMIT)
+        r#"{file}:7:20: templates[0].generators.n: generator "n" of template "spin" failed: script ran too long (LIMIT)
     |
   7 | generators = {{ n = {{ script = "loop {{ }}" }} }}
-    |              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+    |                    ^^^^^^^^^^^^^^^^^^^^^^^
 
-{file}:14:14: templates[1].generators: generator "n" of template "deep" failed: script recursed too deeply
+{file}:14:20: templates[1].generators.n: generator "n" of template "deep" failed: script recursed too deeply
     |
  14 | generators = {{ n = {{ script = "fn f(x) {{ f(x + 1) }} f(0)" }} }}
-    |              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+    |                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 
 {file}:22:22: templates[2].checker.script: the checker fails on the answer "0" to "1": script built a text too large
     |
  22 | checker = {{ script = "let s = \"x\"; loop {{ s += s; }}" }}
     |                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 
-{file}:28:14: templates[3].generators: generator "n" of template "huge_array" failed: script built a list too large
+{file}:28:20: templates[3].generators.n: generator "n" of template "huge_array" failed: script built a list too large
     |
  28 | generators = {{ n = {{ script = "let a = [1]; loop {{ a += a; }}" }} }}
-    |              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+    |                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 "#
     );
     assert_eq!(stderr, expected);

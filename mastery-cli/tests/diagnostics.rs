@@ -112,3 +112,27 @@ fn run_shows_a_valid_files_warnings_and_runs_it() {
     let events: Vec<&str> = stdout.lines().collect();
     assert!(events[0].starts_with("{\"event\":\"question\""), "the warnings stay off stdout: {stdout}");
 }
+
+const RUNTIME_FAILURES_PLAIN: &str = r#"F:10:3: templates[0].generators.n: generator "n" of template "halves" failed: script failed: division by zero
+    |
+ 10 | x / (x - x)
+    |   ^
+
+F:21:7: templates[1].checker.script: the checker fails on the answer "0" to "Say yes": script failed: shout(text) is not available to quiz scripts
+    |
+ 21 | heard.shout()
+    |       ^
+
+F:29:30: templates[2].checker.expect: script failed: list index 4 out of bounds: only 2 elements in list (question "Part of 4")
+    |
+ 29 | checker = { expect = "[1, 2][n]" }
+    |                              ^
+"#;
+
+#[test]
+fn a_script_that_fails_while_running_is_shown_at_the_failing_spot_of_the_file() {
+    let home = Home::new();
+    let file = testdata("runtime_failures.toml");
+    let (status, _, stderr) = home.run(&["check", &file, "--color", "never"], "");
+    assert_eq!((status, stderr.replace(&file, "F").as_str()), (1, RUNTIME_FAILURES_PLAIN));
+}

@@ -139,7 +139,7 @@ pub fn check_quiz_file(path: &Path, validator: &Validator, draws: usize) -> Resu
     let locate = Locator::new(&file, &text);
     match self_test(&quiz_file.valid, draws) {
         Ok(templates) => Ok(CheckedQuiz { quiz_file, templates }),
-        Err(problems) => Err(locate.all(problems.into_iter().map(|p| (spans.span_of(&p.field), p)).collect())),
+        Err(problems) => Err(locate.all(problems.into_iter().map(|p| (spans.span_of_problem(&p), p)).collect())),
     }
 }
 
