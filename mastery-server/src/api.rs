@@ -221,9 +221,7 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
     if finished {
         server.remember(id, &title, &email, Some(SessionEnding::Finished));
     }
-    server.publish(
-        &title,
-        "progress",
+    server.publish(&title, "progress", || {
         json!({
             "email": email,
             "template": answered.question.template(),
@@ -233,8 +231,8 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
             "mastered_count": answered.progress.mastered,
             "templates": answered.progress.templates,
             "finished": finished,
-        }),
-    );
+        })
+    });
     if let Next::Failed(error) = answered.next {
         tracing::warn!(%error, "the next question could not be drawn; the next read draws again");
     }

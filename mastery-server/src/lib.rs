@@ -210,7 +210,7 @@ impl Server {
         let server = self.clone();
         let notify: Notify = Arc::new(move |event| {
             if let ProctorEvent::Stopped { title, .. } = event {
-                server.publish(&title, "time_up", serde_json::json!({ "title": title }));
+                server.publish(&title, "time_up", || serde_json::json!({ "title": title }));
             }
         });
         self.inner
@@ -225,11 +225,13 @@ impl Server {
     }
 
     /// Sends an event to everyone watching the quiz.
-    fn publish(&self, title: &str, kind: &str, data: serde_json::Value) {
-        let sender = lock(&self.inner.events).get(title).cloned();
+    /// Sends an event to whoever watches `title` now; `data` is built only when someone does,
+    /// since every answer publishes one and most quizzes have no teacher watching.
+    fn publish(&self, title: &str, kind: &str, data: impl FnOnce() -> serde_json::Value) {
+        let sender = lock(&self.inner.events).get(title).filter(|sender| sender.receiver_count() > 0).cloned();
         if let Some(sender) = sender {
-            // Nobody listening is no error: the event is for whoever watches now.
-            let _ = sender.send((kind.to_string(), data.to_string()));
+            // A watcher gone in the meantime is no error.
+            let _ = sender.send((kind.to_string(), data().to_string()));
         }
     }
 
@@ -254,7 +256,7 @@ impl Server {
         };
         self.remember(id, title, email, None);
         self.mark_live(id, true);
-        self.publish(title, "joined", serde_json::json!({ "email": email, "resumed": resumed }));
+        self.publish(title, "joined", || serde_json::json!({ "email": email, "resumed": resumed }));
         Ok((id, resumed))
     }
 

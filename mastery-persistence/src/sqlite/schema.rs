@@ -125,17 +125,46 @@ pub fn create_schema_version(path: &Path, version: usize) -> Result<(), StoreErr
 /// The substitutions column: a JSON object from each name to an integer or a string. Rows already
 /// written keep this format: a change to it must still read them, or migrate them.
 pub(super) fn substitutions_to_json(substitutions: &[(String, SubstitutionValue)]) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = substitutions
-        .iter()
-        .map(|(name, value)| {
-            let value = match value {
-                SubstitutionValue::Integer(n) => serde_json::Value::from(*n),
-                SubstitutionValue::Text(text) => serde_json::Value::from(text.as_str()),
-            };
-            (name.clone(), value)
-        })
-        .collect();
-    serde_json::Value::Object(object).to_string()
+    // Written once per stored response, on the writer's thread: straight into one string rather
+    // than through a JSON map. Names in order and each once (the last value wins), as a JSON
+    // object map gives them.
+    let mut sorted: Vec<&(String, SubstitutionValue)> = substitutions.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut json = String::with_capacity(2 + substitutions.len() * 16);
+    json.push('{');
+    for (index, (name, value)) in sorted.iter().enumerate() {
+        if sorted.get(index + 1).is_some_and(|next| next.0 == *name) {
+            continue;
+        }
+        if json.len() > 1 {
+            json.push(',');
+        }
+        push_json_string(&mut json, name);
+        json.push(':');
+        match value {
+            SubstitutionValue::Integer(n) => json.push_str(&n.to_string()),
+            SubstitutionValue::Text(text) => push_json_string(&mut json, text),
+        }
+    }
+    json.push('}');
+    json
+}
+
+/// `text` as a JSON string, quoted and escaped.
+fn push_json_string(json: &mut String, text: &str) {
+    json.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            '\n' => json.push_str("\\n"),
+            '\r' => json.push_str("\\r"),
+            '\t' => json.push_str("\\t"),
+            c if (c as u32) < 0x20 => json.push_str(&format!("\\u{:04x}", c as u32)),
+            c => json.push(c),
+        }
+    }
+    json.push('"');
 }
 
 /// Reads the substitutions column back; the error says what in it was not as written.
@@ -221,6 +250,20 @@ mod tests {
             assert_eq!(read, expected, "{json}");
         }
         assert!(flat_object("{\"a\":1,}").is_none());
+        // What the JSON parser reads from the column is what a JSON map of the values says.
+        let awkward = vec![
+            ("z".to_string(), SubstitutionValue::Text("tab\t, bell\u{7}, é, \u{1F600}, </script>".into())),
+            ("a".to_string(), SubstitutionValue::Integer(1)),
+            ("z".to_string(), SubstitutionValue::Text("the last one counts".into())),
+            ("line\nbreak".to_string(), SubstitutionValue::Integer(i64::MAX)),
+        ];
+        let parsed: serde_json::Value = serde_json::from_str(&substitutions_to_json(&awkward)).unwrap();
+        let expected = serde_json::json!({ "a": 1, "line\nbreak": i64::MAX, "z": "the last one counts" });
+        assert_eq!(parsed, expected);
+        assert_eq!(
+            substitutions_to_json(&awkward[..2]),
+            "{\"a\":1,\"z\":\"tab\\t, bell\\u0007, é, \u{1F600}, </script>\"}"
+        );
         assert!(flat_object("{\"a\":1.5}").is_none());
         assert!(substitutions_from_json("{\"a\":1.5}").is_err(), "a fraction is no stored integer");
         assert!(substitutions_from_json("[1]").is_err());
