@@ -13,7 +13,10 @@ pub enum AppError {
     #[error("cannot find a data folder for the database; pass --db PATH or set MASTERY_DB")]
     NoDataFolder,
     /// The store was named by a URL of a kind no store serves yet.
-    #[error("cannot use the store {location}: {store} is not supported yet; give the path of a SQLite database file")]
+    #[error(
+        "cannot use the store {location}: {store} is not supported; give the path of a SQLite database file or a \
+         postgres:// URL"
+    )]
     UnsupportedStore {
         /// The location as given, with any password masked.
         location: String,

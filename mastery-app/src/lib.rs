@@ -8,8 +8,9 @@
 //! - **the port**: [`StorePort`] records the boundary's responses into any
 //!   [`ResponseStore`];
 //! - **the store**: where it is ([`database_location`]: a `--db` flag, else `$MASTERY_DB`, else
-//!   `mastery.db` in the user's data folder), opened for recording with private files
-//!   ([`open_store`]) or for reading only ([`open_store_for_reading`]);
+//!   `mastery.db` in the user's data folder; a path or a `postgres://` URL), opened for recording
+//!   ([`connect_store`]; a SQLite file with private files) or for reading only
+//!   ([`connect_store_for_reading`]);
 //! - **the quizzes**: a file ([`load_quiz_file`]), a folder of files ([`load_quiz_folder`]) or the
 //!   built-in demo ([`demo_quiz`]);
 //! - **the JSON** front ends share: the events of a run ([`Event`]) and the rows of a report
@@ -70,13 +71,16 @@ pub use regrade::{ChangedVerdict, LearnerRegrade, Regrade, regrade};
 pub use reports::{
     QuizRow, Report, ReportBy, SessionRow, TemplateRow, csv_field, learners_csv, read_report, rfc3339, unknown_title,
 };
-pub use store::{DATABASE_VARIABLE, StoreLocation, database_location, open_store, open_store_for_reading};
+pub use store::{
+    DATABASE_VARIABLE, StoreLocation, connect_store, connect_store_for_reading, database_location, open_store,
+    open_store_for_reading,
+};
 
 /// How an [`App`] is opened.
 #[derive(Clone, Default)]
 pub struct AppOptions {
     /// Where responses are kept, as the user named it (a `--db` option): the path of a SQLite
-    /// file. `None` follows [`database_location`]'s policy.
+    /// file or a `postgres://` URL. `None` follows [`database_location`]'s policy.
     pub db: Option<OsString>,
     /// How the workers behave. Its `port` is replaced by one recording into the opened store.
     pub config: MasteryConfig,
@@ -91,11 +95,20 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store named by `options` (creating it if needed) and starts the workers
-    /// recording into it. Must be called inside a tokio runtime, as [`Mastery::start`].
+    /// Opens the SQLite store named by `options` (creating it if needed) and starts the workers
+    /// recording into it. Must be called inside a tokio runtime, as [`Mastery::start`]. A
+    /// PostgreSQL store needs a connection first: [`App::connect`] opens either.
     pub fn open(options: AppOptions) -> Result<App, AppError> {
         let location = database_location(options.db.as_deref())?;
         let store = open_store(&location)?;
+        Ok(App::with_store(store, options.config))
+    }
+
+    /// Opens the store named by `options` — a SQLite file, or a PostgreSQL database by URL,
+    /// connected to and its schema brought up to date — and starts the workers recording into it.
+    pub async fn connect(options: AppOptions) -> Result<App, AppError> {
+        let location = database_location(options.db.as_deref())?;
+        let store = connect_store(&location).await?;
         Ok(App::with_store(store, options.config))
     }
 
@@ -158,8 +171,17 @@ mod tests {
 
     #[test]
     fn an_unsupported_store_stops_the_app_before_it_starts() {
-        let options = AppOptions { db: Some("postgres://db.example.com/mastery".into()), ..AppOptions::default() };
-        let error = runtime().block_on(async { App::open(options).err().expect("refused") });
+        let options = AppOptions { db: Some("mysql://db.example.com/mastery".into()), ..AppOptions::default() };
+        let error = runtime().block_on(async { App::connect(options).await.err().expect("refused") });
         assert!(matches!(error, AppError::UnsupportedStore { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_postgres_server_that_cannot_be_reached_is_named_without_its_password() {
+        // Port 1 on this machine: nothing listens there.
+        let options =
+            AppOptions { db: Some("postgres://ada:s3cret@127.0.0.1:1/mastery".into()), ..AppOptions::default() };
+        let error = runtime().block_on(async { App::connect(options).await.err().expect("refused") }).to_string();
+        assert!(error.contains("postgres://ada@127.0.0.1:1/mastery") && !error.contains("s3cret"), "{error}");
     }
 }

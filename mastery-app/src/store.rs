@@ -12,42 +12,48 @@ use crate::error::AppError;
 /// The environment variable that overrides the default database.
 pub const DATABASE_VARIABLE: &str = "MASTERY_DB";
 
-/// A store, as a front end names it: today the path of a SQLite file.
+/// A store, as a front end names it: the path of a SQLite file, or a PostgreSQL URL.
 ///
-/// A location is given as text (a `--db` flag, an environment variable) so that a store on
-/// another machine can be named the same way later, by URL; [`StoreLocation::parse`] refuses a URL
-/// until such a store exists, rather than create a file named after it.
+/// A location is given as text (a `--db` flag, an environment variable); [`StoreLocation::parse`]
+/// tells the two apart and refuses a URL of any other kind rather than create a file named after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     /// A SQLite database file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database, by URL (`postgres://user@host:port/database`); shown without its
+    /// password.
+    Postgres(String),
 }
 
 impl StoreLocation {
-    /// Reads a location: a path, or a URL such as `postgres://…`, which no store serves yet.
+    /// Reads a location: a path, or a `postgres://` (or `postgresql://`) URL.
     ///
     /// ```
     /// use mastery_app::StoreLocation;
     ///
     /// let file = StoreLocation::parse("data/mastery.db").unwrap();
     /// assert_eq!(file, StoreLocation::Sqlite("data/mastery.db".into()));
-    /// let server = StoreLocation::parse("postgres://ada:secret@db.example.com/mastery").unwrap_err();
+    /// let server = StoreLocation::parse("postgres://ada:secret@db.example.com/mastery").unwrap();
+    /// assert_eq!(server.to_string(), "postgres://ada:***@db.example.com/mastery");
+    /// let other = StoreLocation::parse("mysql://db.example.com/mastery").unwrap_err();
     /// assert_eq!(
-    ///     server.to_string(),
-    ///     "cannot use the store postgres://ada:***@db.example.com/mastery: PostgreSQL is not supported yet; \
-    ///      give the path of a SQLite database file"
+    ///     other.to_string(),
+    ///     "cannot use the store mysql://db.example.com/mastery: a mysql:// store is not supported; \
+    ///      give the path of a SQLite database file or a postgres:// URL"
     /// );
     /// ```
     pub fn parse(location: impl AsRef<OsStr>) -> Result<StoreLocation, AppError> {
         let location = location.as_ref();
         // URLs are ASCII; a location that is not UTF-8 can only be a path.
         if let Some(scheme) = location.to_str().and_then(url_scheme) {
-            let store = match scheme.to_ascii_lowercase().as_str() {
-                "postgres" | "postgresql" => "PostgreSQL".to_string(),
-                _ => format!("a {scheme}:// store"),
+            let url = location.to_str().unwrap_or_default();
+            return match scheme.to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" => Ok(StoreLocation::Postgres(url.to_string())),
+                _ => Err(AppError::UnsupportedStore {
+                    location: without_password(url),
+                    store: format!("a {scheme}:// store"),
+                }),
             };
-            let shown = without_password(location.to_str().unwrap_or_default());
-            return Err(AppError::UnsupportedStore { location: shown, store });
         }
         Ok(StoreLocation::Sqlite(PathBuf::from(location)))
     }
@@ -56,6 +62,7 @@ impl StoreLocation {
     pub fn path(&self) -> Option<&Path> {
         match self {
             StoreLocation::Sqlite(path) => Some(path),
+            StoreLocation::Postgres(_) => None,
         }
     }
 }
@@ -64,6 +71,7 @@ impl fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreLocation::Sqlite(path) => write!(f, "{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&without_password(url)),
         }
     }
 }
@@ -88,12 +96,25 @@ pub fn database_location(flag: Option<&OsStr>) -> Result<StoreLocation, AppError
     Ok(StoreLocation::Sqlite(folders.data_dir().join("mastery.db")))
 }
 
-/// Opens the store at `location` for recording, creating it (and its folder) if needed.
+/// Opens the store at `location` for recording, creating it (and its folder) if needed: a SQLite
+/// file, or the schema of a PostgreSQL database (which is connected to first).
 ///
 /// The database holds learners' emails and answers, so what is created here is private to its
 /// owner: folders 0700, the file 0600 (SQLite gives its `-wal` and `-shm` files the file's mode).
+pub async fn connect_store(location: &StoreLocation) -> Result<Arc<dyn ResponseStore>, AppError> {
+    match location {
+        StoreLocation::Sqlite(_) => open_store(location),
+        StoreLocation::Postgres(url) => connect_postgres(url).await,
+    }
+}
+
+/// Opens the SQLite store at `location` for recording, creating it (and its folder) if needed.
+/// A PostgreSQL location needs a connection: [`connect_store`].
 pub fn open_store(location: &StoreLocation) -> Result<Arc<dyn ResponseStore>, AppError> {
-    let StoreLocation::Sqlite(path) = location;
+    let path = match location {
+        StoreLocation::Sqlite(path) => path,
+        StoreLocation::Postgres(url) => return Err(needs_connecting(url)),
+    };
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
         create_private_folder(folder)
             .map_err(|source| AppError::CreateFolder { path: folder.to_path_buf(), source })?;
@@ -102,15 +123,47 @@ pub fn open_store(location: &StoreLocation) -> Result<Arc<dyn ResponseStore>, Ap
     Ok(Arc::new(SqliteStore::open(path)?))
 }
 
-/// Opens the store at `location` for reading only: nothing is created or changed, so reports
-/// work on a read-only file. `None` when there is no store there yet — nobody has answered
-/// anything, which a report shows as empty rather than as an error.
+/// Opens the store at `location` for reading only: nothing is created or changed in a SQLite
+/// file, so reports work on a read-only one. `None` when there is no SQLite file there yet —
+/// nobody has answered anything, which a report shows as empty rather than as an error. A
+/// PostgreSQL database is connected to (and its schema brought up to date).
+pub async fn connect_store_for_reading(location: &StoreLocation) -> Result<Option<Arc<dyn ResponseStore>>, AppError> {
+    match location {
+        StoreLocation::Sqlite(_) => open_store_for_reading(location),
+        StoreLocation::Postgres(url) => connect_postgres(url).await.map(Some),
+    }
+}
+
+/// [`connect_store_for_reading`] for a SQLite file, without a runtime.
 pub fn open_store_for_reading(location: &StoreLocation) -> Result<Option<Arc<dyn ResponseStore>>, AppError> {
-    let StoreLocation::Sqlite(path) = location;
+    let path = match location {
+        StoreLocation::Sqlite(path) => path,
+        StoreLocation::Postgres(url) => return Err(needs_connecting(url)),
+    };
     if !path.exists() {
         return Ok(None);
     }
     Ok(Some(Arc::new(SqliteStore::open_read_only(path)?)))
+}
+
+fn needs_connecting(url: &str) -> AppError {
+    AppError::UnsupportedStore {
+        location: without_password(url),
+        store: "PostgreSQL without connecting first (use connect_store)".into(),
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn connect_postgres(url: &str) -> Result<Arc<dyn ResponseStore>, AppError> {
+    Ok(Arc::new(mastery_postgres::PgStore::connect(url).await?))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn connect_postgres(url: &str) -> Result<Arc<dyn ResponseStore>, AppError> {
+    Err(AppError::UnsupportedStore {
+        location: without_password(url),
+        store: "PostgreSQL (this build was made without the `postgres` feature)".into(),
+    })
 }
 
 fn create_private_folder(folder: &Path) -> std::io::Result<()> {
@@ -168,15 +221,15 @@ mod tests {
     }
 
     #[test]
-    fn a_url_is_refused_by_name() {
-        let error = StoreLocation::parse("postgresql://db.example.com/mastery").unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "cannot use the store postgresql://db.example.com/mastery: PostgreSQL is not supported yet; \
-             give the path of a SQLite database file"
-        );
+    fn a_postgres_url_names_a_postgres_store_and_other_urls_are_refused_by_name() {
+        for url in ["postgres://db.example.com/mastery", "postgresql://ada@db.example.com:5433/mastery"] {
+            assert_eq!(StoreLocation::parse(url).unwrap(), StoreLocation::Postgres(url.into()));
+        }
         let error = StoreLocation::parse("mysql://db.example.com/mastery").unwrap_err();
-        assert!(error.to_string().contains("a mysql:// store is not supported yet"), "{error}");
+        assert!(error.to_string().contains("a mysql:// store is not supported"), "{error}");
+        let postgres = StoreLocation::Postgres("postgres://ada:s3cret@host/db".into());
+        let refused = open_store(&postgres).err().expect("a URL needs connecting").to_string();
+        assert!(refused.contains("postgres://ada:***@host/db"), "{refused}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use mastery_app::{Regrade, StoreLocation, database_location, open_store, open_store_for_reading};
+use mastery_app::{Regrade, StoreLocation, connect_store, connect_store_for_reading, database_location};
 use mastery_core::{Timestamp, Verdict};
 use serde_json::json;
 
@@ -25,16 +25,19 @@ pub enum Format {
 pub fn regrade(quiz_file: &Path, db: Option<&Path>, apply: bool, format: Format) -> Result<String, Failure> {
     let quiz = mastery_app::load_quiz_file(quiz_file).map_err(app_failure)?;
     let location = database_location(db.map(Path::as_os_str)).map_err(|e| Failure::error(e.to_string()))?;
-    let store = match apply {
-        true => open_store(&location).map_err(app_failure)?,
-        false => open_store_for_reading(&location)
-            .map_err(app_failure)?
-            .ok_or_else(|| Failure::error(format!("no database at {location}: nothing to regrade")))?,
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
+    let store = runtime.block_on(async {
+        match apply {
+            true => connect_store(&location).await.map_err(app_failure),
+            false => connect_store_for_reading(&location)
+                .await
+                .map_err(app_failure)?
+                .ok_or_else(|| Failure::error(format!("no database at {location}: nothing to regrade"))),
+        }
+    })?;
     let now = Timestamp::from(SystemTime::now()).as_millis();
     let outcome = runtime.block_on(mastery_app::regrade(&store, &quiz, now, apply)).map_err(|error| {
         Failure::error(match error {

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mastery_app::{
-    QuizRow, Report, ReportBy, ReportRow, SessionRow, StoreLocation, TemplateRow, database_location,
-    open_store_for_reading, read_report,
+    QuizRow, Report, ReportBy, ReportRow, SessionRow, StoreLocation, TemplateRow, connect_store_for_reading,
+    database_location, read_report,
 };
 use mastery_persistence::ResponseStore;
 use serde::Serialize;
@@ -40,10 +40,11 @@ pub enum By {
 /// read: nothing is created or changed.
 pub fn report(title: Option<&str>, db: Option<&Path>, format: Format, by: By) -> Result<String, Failure> {
     let location = database_location(db.map(Path::as_os_str)).map_err(|e| Failure::error(e.to_string()))?;
-    let store = open_store_for_reading(&location).map_err(|e| Failure::error(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
+    let store = runtime.block_on(connect_store_for_reading(&location)).map_err(|e| Failure::error(e.to_string()))?;
     let Some(title) = title else {
         let quizzes = match &store {
             Some(store) => runtime.block_on(store.quizzes()).map_err(|e| Failure::error(e.to_string()))?,

@@ -64,7 +64,7 @@ fn load_quiz(file: Option<&std::path::Path>, colour: bool) -> Result<Quiz, Failu
 
 async fn take(quiz: Quiz, options: &RunOptions, app: AppOptions) -> Result<Outcome, Failure> {
     let max_answer_chars = app.config.max_answer_chars;
-    let app = App::open(app).map_err(app_failure)?;
+    let app = App::connect(app).await.map_err(app_failure)?;
     let outcome = Run::open(app.mastery(), quiz, options).await;
     let outcome = match outcome {
         Ok(run) => {

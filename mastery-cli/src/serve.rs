@@ -33,7 +33,8 @@ pub fn serve(options: ServeOptions) -> Result<u8, Failure> {
         .map_err(|e| Failure::error(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
         let app =
-            App::open(AppOptions { db: options.db.map(PathBuf::into_os_string), config: MasteryConfig::default() })
+            App::connect(AppOptions { db: options.db.map(PathBuf::into_os_string), config: MasteryConfig::default() })
+                .await
                 .map_err(app_failure)?;
         let teacher_token = std::env::var(TEACHER_TOKEN_VARIABLE).ok().filter(|token| !token.trim().is_empty());
         let server = Server::start(&app, ServerOptions { teacher_token, ..ServerOptions::default() })

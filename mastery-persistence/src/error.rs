@@ -152,7 +152,7 @@ impl StoreError {
     }
 
     /// Any other failure of the store at `place`, as its backend words it.
-    pub(crate) fn other(kind: StoreErrorKind, place: impl AsRef<OsStr>, reason: impl std::fmt::Display) -> Self {
+    pub fn other(kind: StoreErrorKind, place: impl AsRef<OsStr>, reason: impl std::fmt::Display) -> Self {
         let message = format!("database {}: {reason}", shown(&place));
         Self::new(kind, place, message)
     }

@@ -53,7 +53,10 @@ pub use report::{
     TemplateReportBuilder, effective_verdict, endings, report_from_records,
 };
 pub use session::{NewSession, Place, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
-pub use sqlite::{Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_schema_version};
+pub use sqlite::{
+    Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_schema_version, substitutions_from_json,
+    substitutions_to_json,
+};
 
 /// A result that arrives later: the store's operations are asynchronous so that a store on
 /// another machine (PostgreSQL, say) fits the same trait.

@@ -21,6 +21,8 @@ use mastery_boundary::{CheckerSpec, GeneratorSpec, Mastery, MasteryConfig, QuizF
 use mastery_core::{Generator, Question, Quiz, Template, examples};
 use mastery_persistence::{ResponseStore, SqliteStore};
 
+pub mod postgres;
+
 /// A learner's email used where the test does not care which.
 pub const EMAIL: &str = "mathy@example.com";
 

@@ -63,12 +63,29 @@ fn boundary_and_persistence_never_depend_on_each_other() {
     let graph = dependency_graph(false);
     assert!(!reaches(&graph, "mastery-boundary").contains("mastery-persistence"));
     assert!(!reaches(&graph, "mastery-persistence").contains("mastery-boundary"));
+    // The PostgreSQL store is persistence too: it knows the store trait, never the boundary.
+    assert!(!reaches(&graph, "mastery-postgres").contains("mastery-boundary"));
+    assert!(!reaches(&graph, "mastery-boundary").contains("mastery-postgres"));
+}
+
+#[test]
+fn sqlite_users_never_build_the_postgres_driver_unless_they_ask() {
+    let graph = dependency_graph(false);
+    for layer in ["mastery-core", "mastery-boundary", "mastery-persistence"] {
+        assert!(!reaches(&graph, layer).contains("tokio-postgres"), "{layer} reaches tokio-postgres");
+    }
+    let metadata = metadata();
+    let app = metadata["packages"].as_array().unwrap().iter().find(|p| p["name"] == "mastery-app").unwrap();
+    let postgres = app["dependencies"].as_array().unwrap().iter().find(|d| d["name"] == "mastery-postgres").unwrap();
+    assert_eq!(postgres["optional"], true, "mastery-app takes the PostgreSQL store only with its `postgres` feature");
+    let default = &app["features"]["default"];
+    assert!(default.is_null() || !default.to_string().contains("postgres"), "and not by default: {default}");
 }
 
 #[test]
 fn the_layers_below_the_assembly_never_reach_a_front_end() {
     let graph = dependency_graph(false);
-    for layer in ["mastery-core", "mastery-boundary", "mastery-persistence", "mastery-app"] {
+    for layer in ["mastery-core", "mastery-boundary", "mastery-persistence", "mastery-postgres", "mastery-app"] {
         let reached = reaches(&graph, layer);
         for front_end in ["mastery-server", "mastery-cli"] {
             assert!(!reached.contains(front_end), "{layer} depends on {front_end}");

@@ -28,7 +28,7 @@ use crate::report::{LearnerReport, Regraded, TemplateReport};
 use crate::session::{NewSession, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 use crate::{InTransaction, Pending, ResponseStore, StoreError, Withdrawal};
 
-pub use self::schema::{SCHEMA_VERSION, create_schema_version};
+pub use self::schema::{SCHEMA_VERSION, create_schema_version, substitutions_from_json, substitutions_to_json};
 
 /// What an acknowledged response survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

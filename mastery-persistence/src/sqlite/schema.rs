@@ -124,7 +124,7 @@ pub fn create_schema_version(path: &Path, version: usize) -> Result<(), StoreErr
 
 /// The substitutions column: a JSON object from each name to an integer or a string. Rows already
 /// written keep this format: a change to it must still read them, or migrate them.
-pub(super) fn substitutions_to_json(substitutions: &[(String, SubstitutionValue)]) -> String {
+pub fn substitutions_to_json(substitutions: &[(String, SubstitutionValue)]) -> String {
     // Written once per stored response, on the writer's thread: straight into one string rather
     // than through a JSON map. Names in order and each once (the last value wins), as a JSON
     // object map gives them.
@@ -168,7 +168,7 @@ fn push_json_string(json: &mut String, text: &str) {
 }
 
 /// Reads the substitutions column back; the error says what in it was not as written.
-pub(super) fn substitutions_from_json(text: &str) -> Result<Vec<(String, SubstitutionValue)>, String> {
+pub fn substitutions_from_json(text: &str) -> Result<Vec<(String, SubstitutionValue)>, String> {
     // Reading a million rows (a regrade, say) parses this column a million times: the shape this
     // store writes — flat, names and texts without escapes — is read directly, anything else by
     // the JSON parser.

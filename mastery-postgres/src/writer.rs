@@ -1,0 +1,363 @@
+//! The writer: one connection that commits every write waiting at that moment in one transaction
+//! (group commit), with each run of responses in it inserted by one statement.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use mastery_core::{SessionEnding, Verdict};
+use mastery_persistence::{
+    InTransaction, NewSession, RegradeRecord, ResponseRecord, StoreError, StoreErrorKind, substitutions_to_json,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::{Client, Statement, Transaction};
+
+use crate::{MAX_BATCH, Place, unavailable};
+
+/// What the writer is asked to write.
+pub(crate) enum WriteOp {
+    Response(ResponseRecord, Option<InTransaction>),
+    StartSession(NewSession),
+    EndSession { id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String> },
+    Regrade(RegradeRecord),
+    SettingIfAbsent { name: String, value: String },
+    Roster { quiz_title: String, learners: Vec<(String, String)> },
+}
+
+/// One write with the means to answer its caller once the commit's outcome is known.
+pub(crate) struct WriteRequest {
+    pub(crate) op: WriteOp,
+    pub(crate) acknowledge: oneshot::Sender<Result<u64, StoreError>>,
+}
+
+/// Every response of a run, inserted at once. A response goes in only into a session still open,
+/// and only at a place still free: the rows that went in come back, and any other is then looked
+/// at alone (a retry of the very answer, or another process answering in the session).
+const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer,
+        verdict, reason, answered_at_ms, mastery, session_id, position)
+    SELECT r.quiz_title, r.template, r.asked, r.substitutions, r.email, r.answer, r.verdict, r.reason,
+        r.answered_at_ms, r.mastery, r.session_id, r.position
+    FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[],
+        $9::BIGINT[], $10::INTEGER[], $11::BIGINT[], $12::BIGINT[], $13::INTEGER[])
+        AS r(quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
+             session_id, position, arrival)
+    WHERE r.session_id IS NULL
+       OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ending IS NULL)
+    ORDER BY r.arrival
+    ON CONFLICT (session_id, position) DO NOTHING
+    RETURNING session_id, position";
+
+/// The writer's loop: runs until every sender is gone. A lost connection fails the batch it was
+/// writing and is made again for the next one.
+pub(crate) async fn run(place: Arc<Place>, client: Client, mut requests: mpsc::Receiver<WriteRequest>) {
+    let mut client = prepared(client).await;
+    let mut batch = Vec::with_capacity(256);
+    while let Some(first) = requests.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match requests.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        if client.as_ref().is_none_or(|(client, _)| client.is_closed()) {
+            client = match place.connect().await {
+                Ok(connected) => prepared(connected).await,
+                Err(_) => None,
+            };
+        }
+        let outcomes = match client.as_mut() {
+            Some((client, insert)) => commit_batch(client, insert, &place, &mut batch).await,
+            None => vec![Err(down(&place)); batch.len()],
+        };
+        for (request, outcome) in batch.drain(..).zip(outcomes) {
+            // A caller that stopped waiting is no reason to stop the writer.
+            let _ = request.acknowledge.send(outcome);
+        }
+    }
+}
+
+/// The connection with its response insert prepared once; `None` when it is already lost.
+async fn prepared(client: Client) -> Option<(Client, Statement)> {
+    let insert = client.prepare(INSERT_RESPONSES).await.ok()?;
+    Some((client, insert))
+}
+
+fn down(place: &Place) -> StoreError {
+    StoreError::other(StoreErrorKind::Unavailable, &place.shown, "the database cannot be reached")
+}
+
+/// How one write of the batch went.
+type Outcome = Result<u64, StoreError>;
+
+/// Writes the batch in one transaction and gives each request its outcome: the batch's commit
+/// decides every write that was not declined on its own.
+async fn commit_batch(
+    client: &mut Client,
+    insert: &Statement,
+    place: &Place,
+    batch: &mut [WriteRequest],
+) -> Vec<Outcome> {
+    let failed = |error: tokio_postgres::Error| unavailable(place, &error);
+    let mut transaction = match client.transaction().await {
+        Ok(transaction) => transaction,
+        Err(error) => return vec![Err(failed(error)); batch.len()],
+    };
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(batch.len());
+    let mut index = 0;
+    while index < batch.len() {
+        // A run of plain responses goes in with one statement; anything else, on its own.
+        let run = batch[index..].iter().take_while(|request| matches!(&request.op, WriteOp::Response(_, None))).count();
+        let written = if run > 0 {
+            let records: Vec<&ResponseRecord> = batch[index..index + run]
+                .iter()
+                .map(|request| match &request.op {
+                    WriteOp::Response(record, _) => record,
+                    _ => unreachable!("the run holds responses only"),
+                })
+                .collect();
+            insert_responses(&transaction, insert, place, &records).await
+        } else {
+            write_one(&mut transaction, insert, place, &mut batch[index].op).await.map(|outcome| vec![outcome])
+        };
+        match written {
+            Ok(written) => outcomes.extend(written),
+            // The transaction cannot go on: every write in it fails.
+            Err(error) => return vec![Err(error); batch.len()],
+        }
+        index += run.max(1);
+    }
+    match transaction.commit().await {
+        Ok(()) => outcomes,
+        // Committed or not, nobody can tell: the caller tries again, and the unique key makes a
+        // second copy of a stored answer count once.
+        Err(error) => vec![Err(failed(error)); batch.len()],
+    }
+}
+
+/// Inserts a run of responses; each gets its own outcome (stored, or declined alone). `Err`
+/// when the statement failed, which takes the transaction down.
+async fn insert_responses(
+    transaction: &Transaction<'_>,
+    insert: &Statement,
+    place: &Place,
+    records: &[&ResponseRecord],
+) -> Result<Vec<Outcome>, StoreError> {
+    let failed = |error: tokio_postgres::Error| unavailable(place, &error);
+    let column = |get: fn(&ResponseRecord) -> &str| records.iter().map(|r| get(r)).collect::<Vec<&str>>();
+    let substitutions: Vec<String> = records.iter().map(|r| substitutions_to_json(&r.substitutions)).collect();
+    let verdicts: Vec<&str> = records.iter().map(|r| r.verdict.kind()).collect();
+    let reasons: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| match &r.verdict {
+            Verdict::Invalid(reason) => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    let answered: Vec<i64> = records.iter().map(|r| r.answered_at_ms as i64).collect();
+    let mastery: Vec<i32> = records.iter().map(|r| r.mastery as i32).collect();
+    let sessions: Vec<Option<i64>> = records.iter().map(|r| r.place.map(|p| p.session as i64)).collect();
+    let positions: Vec<Option<i64>> = records.iter().map(|r| r.place.map(|p| p.position as i64)).collect();
+    let arrival: Vec<i32> = (0..records.len() as i32).collect();
+    let rows = transaction
+        .query(
+            insert,
+            &[
+                &column(|r| &r.quiz_title),
+                &column(|r| &r.template),
+                &column(|r| &r.asked),
+                &substitutions,
+                &column(|r| &r.email),
+                &column(|r| &r.answer),
+                &verdicts,
+                &reasons,
+                &answered,
+                &mastery,
+                &sessions,
+                &positions,
+                &arrival,
+            ],
+        )
+        .await
+        .map_err(failed)?;
+    let stored: HashSet<(i64, i64)> =
+        rows.iter().filter_map(|row| Some((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))).collect();
+    let mut outcomes = Vec::with_capacity(records.len());
+    for record in records {
+        let Some(at) = record.place else {
+            outcomes.push(Ok(0));
+            continue;
+        };
+        let key = (at.session as i64, at.position as i64);
+        if stored.contains(&key) {
+            outcomes.push(Ok(0));
+            continue;
+        }
+        outcomes.push(declined(transaction, place, record, key).await?);
+    }
+    Ok(outcomes)
+}
+
+/// Why a response with a place did not go in: the very answer is already there (a retry: it
+/// counts once), another answer is (another process answers in the session), or the session has
+/// ended.
+async fn declined(
+    transaction: &Transaction<'_>,
+    place: &Place,
+    record: &ResponseRecord,
+    (session, position): (i64, i64),
+) -> Result<Outcome, StoreError> {
+    let stored = transaction
+        .query_opt(
+            "SELECT template, asked, answer FROM responses WHERE session_id = $1 AND position = $2",
+            &[&session, &position],
+        )
+        .await
+        .map_err(|e| unavailable(place, &e))?;
+    Ok(match stored {
+        Some(row)
+            if row.get::<_, &str>(0) == record.template
+                && row.get::<_, &str>(1) == record.asked
+                && row.get::<_, &str>(2) == record.answer =>
+        {
+            Ok(0)
+        }
+        Some(_) => Err(StoreError::conflict(
+            &place.shown,
+            format!(
+                "session {session} already has an answer at position {}: another process is answering in it",
+                position + 1
+            ),
+        )),
+        None => Err(StoreError::conflict(
+            &place.shown,
+            format!("session {session} has ended (or was never started); its answers are closed"),
+        )),
+    })
+}
+
+/// Writes anything but a plain response. `Ok(Err(_))` is a write declined alone; `Err` takes the
+/// transaction down.
+async fn write_one(
+    transaction: &mut Transaction<'_>,
+    insert: &Statement,
+    place: &Place,
+    op: &mut WriteOp,
+) -> Result<Outcome, StoreError> {
+    let failed = |error: tokio_postgres::Error| unavailable(place, &error);
+    match op {
+        WriteOp::Response(record, in_transaction) => {
+            let function = in_transaction.take();
+            // A savepoint, so that a function that fails takes back this response alone.
+            let savepoint = transaction.savepoint("response").await.map_err(failed)?;
+            let inserted = insert_responses(&savepoint, insert, place, &[record]).await?;
+            let outcome = inserted.into_iter().next().unwrap_or(Ok(0));
+            if outcome.is_err() {
+                savepoint.rollback().await.map_err(failed)?;
+                return Ok(outcome);
+            }
+            let ran = match function {
+                Some(function) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(function))
+                    .unwrap_or_else(|_| Err("the function run in the transaction panicked".into())),
+                None => Ok(()),
+            };
+            match ran {
+                Ok(()) => {
+                    savepoint.commit().await.map_err(failed)?;
+                    Ok(Ok(0))
+                }
+                Err(reason) => {
+                    savepoint.rollback().await.map_err(failed)?;
+                    Ok(Err(StoreError::rejected(reason)))
+                }
+            }
+        }
+        WriteOp::StartSession(session) => {
+            let row = transaction
+                .query_one(
+                    "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[
+                        &session.quiz_title,
+                        &session.quiz_version,
+                        &session.email,
+                        &(session.seed as i64),
+                        &(session.started_at_ms as i64),
+                    ],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(row.get::<_, i64>(0) as u64))
+        }
+        WriteOp::EndSession { id, ending, at_ms, reason } => {
+            let changed = transaction
+                .execute(
+                    "UPDATE sessions SET ending = $2, ended_at_ms = $3, ending_reason = $4
+                     WHERE id = $1 AND ending IS NULL",
+                    &[&(*id as i64), &ending.as_str(), &(*at_ms as i64), &reason.as_deref()],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(changed))
+        }
+        WriteOp::Regrade(regrade) => {
+            let row = transaction
+                .query_one(
+                    "INSERT INTO regrades (quiz_title, quiz_version, regraded_at_ms) VALUES ($1, $2, $3) RETURNING id",
+                    &[&regrade.quiz_title, &regrade.quiz_version, &(regrade.regraded_at_ms as i64)],
+                )
+                .await
+                .map_err(failed)?;
+            let id: i64 = row.get(0);
+            let sessions: Vec<i64> = regrade.changed.iter().map(|(at, _)| at.session as i64).collect();
+            let positions: Vec<i64> = regrade.changed.iter().map(|(at, _)| at.position as i64).collect();
+            let verdicts: Vec<&str> = regrade.changed.iter().map(|(_, verdict)| verdict.kind()).collect();
+            let reasons: Vec<Option<&str>> = regrade
+                .changed
+                .iter()
+                .map(|(_, verdict)| match verdict {
+                    Verdict::Invalid(reason) => Some(reason.as_str()),
+                    _ => None,
+                })
+                .collect();
+            transaction
+                .execute(
+                    "INSERT INTO regraded_verdicts (regrade_id, session_id, position, verdict, reason)
+                     SELECT $1, v.session_id, v.position, v.verdict, v.reason
+                     FROM unnest($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[])
+                        AS v(session_id, position, verdict, reason)
+                     ON CONFLICT DO NOTHING",
+                    &[&id, &sessions, &positions, &verdicts, &reasons],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(id as u64))
+        }
+        WriteOp::SettingIfAbsent { name, value } => {
+            transaction
+                .execute(
+                    "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                    &[&*name, &*value],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(0))
+        }
+        WriteOp::Roster { quiz_title, learners } => {
+            transaction.execute("DELETE FROM roster WHERE quiz_title = $1", &[&*quiz_title]).await.map_err(failed)?;
+            let mut learners = std::mem::take(learners);
+            learners.sort();
+            learners.dedup_by(|a, b| a.0 == b.0);
+            let emails: Vec<&str> = learners.iter().map(|(email, _)| email.as_str()).collect();
+            let hashes: Vec<&str> = learners.iter().map(|(_, hash)| hash.as_str()).collect();
+            transaction
+                .execute(
+                    "INSERT INTO roster (quiz_title, email, token_hash)
+                     SELECT $1, r.email, r.token_hash FROM unnest($2::TEXT[], $3::TEXT[]) AS r(email, token_hash)",
+                    &[&*quiz_title, &emails, &hashes],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(0))
+        }
+    }
+}
