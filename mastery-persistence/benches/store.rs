@@ -1,7 +1,8 @@
 //! Durable responses per second and acknowledgement latency, with group commit and with one
 //! transaction per response (the book's way), in the same run; then the report over 1M rows.
 //!
-//! Run: `cargo bench -p mastery-persistence --bench store` (`-- --quick` for a short run).
+//! Run: `cargo bench -p mastery-persistence --bench store` (`-- --quick` for a short run). With
+//! `MASTERY_TEST_POSTGRES` set to a server's URL, PostgreSQL is measured too, at 1,000 writers.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +39,53 @@ fn main() {
         println!("{writers:>8} {:>12} {:>16.0} {:>10.0} {:>10.0}", "per-response", single.rate, single.p50, single.p99);
     }
     report_over(&runtime, folder.path(), if quick { 100_000 } else { 1_000_000 });
+    match std::env::var("MASTERY_TEST_POSTGRES") {
+        Ok(url) => postgres(&runtime, &url, drive),
+        Err(_) => println!("PostgreSQL: skipped (set MASTERY_TEST_POSTGRES to a server's URL)"),
+    }
+}
+
+/// Group commit against one transaction per response on PostgreSQL, 1,000 writers, each store in
+/// a database of its own, made and dropped here.
+fn postgres(runtime: &tokio::runtime::Runtime, url: &str, drive: Duration) {
+    use mastery_postgres::{PgOptions, PgStore};
+    let server: tokio_postgres::Config = url.parse().expect("MASTERY_TEST_POSTGRES is a PostgreSQL URL");
+    let admin = runtime.block_on(async {
+        let (client, connection) = server.connect(tokio_postgres::NoTls).await.expect("the server takes connections");
+        tokio::spawn(connection);
+        client
+    });
+    let writers = 1_000;
+    let cell = |max_batch: usize| {
+        let database = format!("mastery_bench_{}_{max_batch}", std::process::id());
+        runtime.block_on(admin.batch_execute(&format!("CREATE DATABASE {database}"))).unwrap();
+        let mut config = server.clone();
+        config.dbname(&database);
+        let options = PgOptions { max_batch };
+        let store: Arc<dyn ResponseStore> =
+            Arc::new(runtime.block_on(PgStore::connect_with_options(config, options)).unwrap());
+        let measured = drive_writers(runtime, Arc::clone(&store), writers, drive);
+        drop(store);
+        // The store's connections close as its tasks see it dropped.
+        std::thread::sleep(Duration::from_millis(200));
+        let drop_it = format!("DROP DATABASE {database} WITH (FORCE)");
+        runtime.block_on(admin.batch_execute(&drop_it)).unwrap();
+        measured
+    };
+    let single = cell(1);
+    let grouped = cell(PgOptions::default().max_batch);
+    let label = |what: &str| format!("store (PostgreSQL): {what}, {writers} writers, vs one transaction each");
+    figure(&label("durable responses/s"), grouped.rate.round(), Some(single.rate.round()), "responses/s", true);
+    figure(&label("p99 acknowledgement"), grouped.p99, Some(single.p99), "µs", false);
+    println!(
+        "PostgreSQL, synchronous_commit=on, {writers} writers: group {:.0}/s (p50 {:.0} µs, p99 {:.0} µs), \
+         one transaction each {:.0}/s: {:.1}x",
+        grouped.rate,
+        grouped.p50,
+        grouped.p99,
+        single.rate,
+        grouped.rate / single.rate
+    );
 }
 
 struct Cell {
@@ -63,6 +111,16 @@ fn measure(
     let path = folder.join(format!("bench-{writers}-{max_batch}.db"));
     let options = SqliteOptions { max_batch, ..SqliteOptions::default() };
     let store: Arc<dyn ResponseStore> = Arc::new(SqliteStore::open_with(&path, options).unwrap());
+    drive_writers(runtime, store, writers, drive)
+}
+
+/// `writers` learners answering as fast as their answers are acknowledged, for `drive`.
+fn drive_writers(
+    runtime: &tokio::runtime::Runtime,
+    store: Arc<dyn ResponseStore>,
+    writers: usize,
+    drive: Duration,
+) -> Cell {
     let record = sample_record(1);
     let (count, mut latencies) = runtime.block_on(async {
         // Each writer is one learner answering in a session of their own, as in a class: every

@@ -156,8 +156,19 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-/// Responses one group commit takes at most.
-const MAX_BATCH: usize = 4_096;
+/// How a [`PgStore`] writes.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Writes one commit takes at most. 1 is one transaction per response, the book's way (for
+    /// comparison).
+    pub max_batch: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions { max_batch: 4_096 }
+    }
+}
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host:port/database`), brings its
@@ -174,12 +185,18 @@ impl PgStore {
     /// Like [`PgStore::connect`], with a configuration built in code (a test's own schema
     /// through `options("-c search_path=…")`, say).
     pub async fn connect_with(config: Config) -> Result<PgStore, StoreError> {
+        PgStore::connect_with_options(config, PgOptions::default()).await
+    }
+
+    /// Like [`PgStore::connect_with`], writing as `options` say.
+    pub async fn connect_with_options(config: Config, options: PgOptions) -> Result<PgStore, StoreError> {
+        let max_batch = options.max_batch.max(1);
         let place = Arc::new(Place::new(config));
         let mut writer = place.connect().await?;
         schema::migrate(&mut writer, &place).await?;
         let reader = Arc::new(Prepared::new(place.connect().await?));
-        let (requests, queue) = mpsc::channel(MAX_BATCH);
-        tokio::spawn(writer::run(Arc::clone(&place), writer, queue));
+        let (requests, queue) = mpsc::channel(max_batch);
+        tokio::spawn(writer::run(Arc::clone(&place), writer, queue, max_batch));
         Ok(PgStore { place, requests, reader: Arc::new(Mutex::new(Some(reader))) })
     }
 

@@ -11,7 +11,7 @@ use mastery_persistence::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Client, Statement, Transaction};
 
-use crate::{MAX_BATCH, Place, unavailable};
+use crate::{Place, unavailable};
 
 /// What the writer is asked to write.
 pub(crate) enum WriteOp {
@@ -48,12 +48,17 @@ const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, ask
 
 /// The writer's loop: runs until every sender is gone. A lost connection fails the batch it was
 /// writing and is made again for the next one.
-pub(crate) async fn run(place: Arc<Place>, client: Client, mut requests: mpsc::Receiver<WriteRequest>) {
+pub(crate) async fn run(
+    place: Arc<Place>,
+    client: Client,
+    mut requests: mpsc::Receiver<WriteRequest>,
+    max_batch: usize,
+) {
     let mut client = prepared(client).await;
     let mut batch = Vec::with_capacity(256);
     while let Some(first) = requests.recv().await {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match requests.try_recv() {
                 Ok(request) => batch.push(request),
                 Err(_) => break,
