@@ -43,6 +43,9 @@ pub fn serve(options: ServeOptions) -> Result<u8, Failure> {
         for quiz in std::iter::once(mastery_app::demo_quiz()).chain(quizzes) {
             server.add_quiz(quiz).await.map_err(|e| Failure::error(e.to_string()))?;
         }
+        // Quizzes teachers uploaded before (to this server or another on the same database), and
+        // the windows they set.
+        server.sync_offered().await.map_err(|e| Failure::error(e.to_string()))?;
         let listener = tokio::net::TcpListener::bind(&options.listen)
             .await
             .map_err(|e| Failure::error(format!("cannot listen on {}: {e}", options.listen)))?;

@@ -52,7 +52,7 @@ pub use report::{
     LearnerReport, Regraded, ReportBuilder, ReportRow, SessionReport, SessionReportBuilder, TemplateReport,
     TemplateReportBuilder, effective_verdict, endings, report_from_records,
 };
-pub use session::{NewSession, Place, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
+pub use session::{NewSession, OfferedQuiz, Place, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 pub use sqlite::{
     Durability, SCHEMA_VERSION, SqliteOptions, SqliteStore, create_schema_version, substitutions_from_json,
     substitutions_to_json,
@@ -147,6 +147,16 @@ pub trait ResponseStore: Send + Sync {
 
     /// The latest regrade's changed verdicts for the quiz (empty when it was never regraded).
     fn regraded(&self, quiz_title: &str) -> Pending<Regraded>;
+
+    /// Offers a quiz from now on, replacing the one of the same title (and its window).
+    fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()>;
+
+    /// Sets the window of the offered quiz `title` (offering it, without a source, if it was
+    /// not).
+    fn schedule_offered(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Pending<()>;
+
+    /// Every offered quiz, sorted by title.
+    fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>>;
 
     /// One row per session, in the order the sessions started.
     fn session_report(&self, quiz_title: &str) -> Pending<Vec<SessionReport>> {

@@ -7,7 +7,7 @@ use mastery_core::SessionEnding;
 
 use crate::record::ResponseRecord;
 use crate::report::Regraded;
-use crate::session::{NewSession, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
+use crate::session::{NewSession, OfferedQuiz, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 use crate::{InTransaction, Pending, ResponseStore, StoreError, count_per_email};
 
 /// Keeps responses and sessions in vectors. Recording is immediate; nothing survives the
@@ -25,6 +25,7 @@ struct State {
     regrades: Vec<RegradeRecord>,
     settings: BTreeMap<String, String>,
     rosters: BTreeMap<String, Vec<(String, String)>>,
+    offered: BTreeMap<String, OfferedQuiz>,
 }
 
 const PLACE: &str = "memory";
@@ -213,6 +214,29 @@ impl ResponseStore for MemoryStore {
                 .collect()
         });
         ready(Ok(summaries))
+    }
+
+    fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()> {
+        self.with_state(|state| state.offered.insert(quiz.title.clone(), OfferedQuiz { window: None, ..quiz }));
+        ready(Ok(()))
+    }
+
+    fn schedule_offered(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Pending<()> {
+        self.with_state(|state| {
+            let offered = state.offered.entry(title.to_string()).or_insert_with(|| OfferedQuiz {
+                title: title.to_string(),
+                version: None,
+                source: None,
+                saved_at_ms: opens_at_ms,
+                window: None,
+            });
+            offered.window = Some((opens_at_ms, closes_at_ms));
+        });
+        ready(Ok(()))
+    }
+
+    fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>> {
+        ready(Ok(self.with_state(|state| state.offered.values().cloned().collect())))
     }
 
     fn record_regrade(&self, regrade: RegradeRecord) -> Pending<u64> {

@@ -99,3 +99,20 @@ pub struct QuizSummary {
     /// The latest response or session start, in milliseconds since the Unix epoch.
     pub last_activity_ms: u64,
 }
+
+/// A quiz a server offers, kept so that every server on the database (and one restarted) offers
+/// it too: its source when a teacher gave it as a file, and its window once scheduled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedQuiz {
+    /// The quiz's title.
+    pub title: String,
+    /// The quiz's version, from its content.
+    pub version: Option<String>,
+    /// The quiz file's text as it was given; `None` for a quiz every server loads itself (the
+    /// demo, a `--quizzes` folder), of which only the window is shared.
+    pub source: Option<String>,
+    /// When it was given (milliseconds since the Unix epoch).
+    pub saved_at_ms: u64,
+    /// When it opens and closes (milliseconds since the Unix epoch); `None`: open now.
+    pub window: Option<(u64, u64)>,
+}

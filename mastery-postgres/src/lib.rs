@@ -34,8 +34,8 @@ use std::sync::Arc;
 
 use mastery_core::{SessionEnding, Verdict};
 use mastery_persistence::{
-    InTransaction, NewSession, Pending, QuizSummary, RegradeRecord, Regraded, ResponseRecord, ResponseStore,
-    SessionRecord, StoreError, StoreErrorKind, StoredSession, substitutions_from_json,
+    InTransaction, NewSession, OfferedQuiz, Pending, QuizSummary, RegradeRecord, Regraded, ResponseRecord,
+    ResponseStore, SessionRecord, StoreError, StoreErrorKind, StoredSession, substitutions_from_json,
 };
 use tokio::sync::{Mutex, mpsc};
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
@@ -389,7 +389,10 @@ impl ResponseStore for PgStore {
             let title = title.clone();
             Box::pin(async move {
                 let rows = reader
-                    .query("SELECT email, token_hash FROM roster WHERE quiz_title = $1 ORDER BY email", &[&title])
+                    .query(
+                        "SELECT email, token_hash FROM roster WHERE quiz_title = $1 ORDER BY email COLLATE \"C\"",
+                        &[&title],
+                    )
                     .await
                     .map_err(|e| unavailable(&place, &e))?;
                 Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
@@ -453,7 +456,7 @@ impl ResponseStore for PgStore {
                             UNION ALL
                             SELECT quiz_title, email, 0, count(*), max(answered_at_ms)
                             FROM responses GROUP BY quiz_title, email
-                         ) AS activity GROUP BY title ORDER BY title",
+                         ) AS activity GROUP BY title ORDER BY title COLLATE \"C\"",
                         &[],
                     )
                     .await
@@ -474,6 +477,44 @@ impl ResponseStore for PgStore {
 
     fn record_regrade(&self, regrade: RegradeRecord) -> Pending<u64> {
         self.submit(WriteOp::Regrade(regrade))
+    }
+
+    fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()> {
+        let submitted = self.submit(WriteOp::Offer(quiz));
+        Box::pin(async move { submitted.await.map(|_| ()) })
+    }
+
+    fn schedule_offered(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Pending<()> {
+        let submitted = self.submit(WriteOp::Schedule { title: title.to_string(), opens_at_ms, closes_at_ms });
+        Box::pin(async move { submitted.await.map(|_| ()) })
+    }
+
+    fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>> {
+        self.read(move |reader, place| {
+            Box::pin(async move {
+                let rows = reader
+                    .query(
+                        "SELECT title, version, source, saved_at_ms, opens_at_ms, closes_at_ms FROM offered_quizzes
+                         ORDER BY title COLLATE \"C\"",
+                        &[],
+                    )
+                    .await
+                    .map_err(|e| unavailable(&place, &e))?;
+                Ok(rows
+                    .iter()
+                    .map(|row| {
+                        let window: (Option<i64>, Option<i64>) = (row.get(4), row.get(5));
+                        OfferedQuiz {
+                            title: row.get(0),
+                            version: row.get(1),
+                            source: row.get(2),
+                            saved_at_ms: row.get::<_, i64>(3) as u64,
+                            window: window.0.zip(window.1).map(|(opens, closes)| (opens as u64, closes as u64)),
+                        }
+                    })
+                    .collect())
+            })
+        })
     }
 
     fn regraded(&self, quiz_title: &str) -> Pending<Regraded> {

@@ -62,6 +62,15 @@ const MIGRATIONS: &[&str] = &[
         token_hash TEXT NOT NULL UNIQUE,
         PRIMARY KEY (quiz_title, email)
      );",
+    // 2: the quizzes servers offer, with their windows, so every server offers the same.
+    "CREATE TABLE offered_quizzes (
+        title TEXT PRIMARY KEY,
+        version TEXT,
+        source TEXT,
+        saved_at_ms BIGINT NOT NULL,
+        opens_at_ms BIGINT,
+        closes_at_ms BIGINT
+     );",
 ];
 
 /// The schema version this build writes.

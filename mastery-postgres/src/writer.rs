@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use mastery_core::{SessionEnding, Verdict};
 use mastery_persistence::{
-    InTransaction, NewSession, RegradeRecord, ResponseRecord, StoreError, StoreErrorKind, substitutions_to_json,
+    InTransaction, NewSession, OfferedQuiz, RegradeRecord, ResponseRecord, StoreError, StoreErrorKind,
+    substitutions_to_json,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Client, Statement, Transaction};
@@ -21,6 +22,8 @@ pub(crate) enum WriteOp {
     Regrade(RegradeRecord),
     SettingIfAbsent { name: String, value: String },
     Roster { quiz_title: String, learners: Vec<(String, String)> },
+    Offer(OfferedQuiz),
+    Schedule { title: String, opens_at_ms: u64, closes_at_ms: u64 },
 }
 
 /// One write with the means to answer its caller once the commit's outcome is known.
@@ -342,6 +345,30 @@ async fn write_one(
                 .execute(
                     "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                     &[&*name, &*value],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(0))
+        }
+        WriteOp::Offer(quiz) => {
+            transaction
+                .execute(
+                    "INSERT INTO offered_quizzes (title, version, source, saved_at_ms) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (title) DO UPDATE SET version = excluded.version, source = excluded.source,
+                        saved_at_ms = excluded.saved_at_ms, opens_at_ms = NULL, closes_at_ms = NULL",
+                    &[&quiz.title, &quiz.version, &quiz.source, &(quiz.saved_at_ms as i64)],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(0))
+        }
+        WriteOp::Schedule { title, opens_at_ms, closes_at_ms } => {
+            transaction
+                .execute(
+                    "INSERT INTO offered_quizzes (title, saved_at_ms, opens_at_ms, closes_at_ms) VALUES ($1, $2, $2, $3)
+                     ON CONFLICT (title) DO UPDATE SET opens_at_ms = excluded.opens_at_ms,
+                        closes_at_ms = excluded.closes_at_ms",
+                    &[&*title, &(*opens_at_ms as i64), &(*closes_at_ms as i64)],
                 )
                 .await
                 .map_err(failed)?;

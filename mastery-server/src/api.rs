@@ -39,6 +39,7 @@ pub(crate) struct AnswerJson {
 
 /// `GET /api/quizzes`: the quizzes a learner may take now.
 pub(crate) async fn list_quizzes(State(server): State<Server>) -> Json<Vec<Value>> {
+    server.catch_up().await;
     let quizzes = lock(&server.inner.quizzes);
     let open = quizzes.values().filter(|entry| Server::is_open_now(entry));
     Json(
@@ -71,6 +72,8 @@ pub(crate) struct Started {
 
 /// Starts or resumes the learner's session; `by_join_link` is how a rostered learner arrives.
 pub(crate) async fn start(server: &Server, title: &str, email: &str, by_join_link: bool) -> Result<Started, ApiError> {
+    // A quiz given to another server, or scheduled there, is known here once the store is read.
+    server.catch_up().await;
     let entry = server.quiz(title).ok_or_else(|| ApiError::not_found(format!("no quiz titled {title:?}")))?;
     validate_email(email).map_err(ApiError::mastery)?;
     if entry.roster && !by_join_link {
@@ -302,7 +305,7 @@ pub(crate) async fn add_quiz_text(server: &Server, text: &str) -> Result<(String
         }
     };
     let (title, templates) = (quiz.title().to_string(), quiz.template_count());
-    server.add_quiz(quiz).await.map_err(|error| ApiError::unavailable(error.to_string()))?;
+    server.offer_quiz_file(quiz, text).await?;
     Ok((title, templates))
 }
 

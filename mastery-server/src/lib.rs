@@ -88,6 +88,9 @@ pub enum ServerError {
     /// The boundary refused a quiz.
     #[error(transparent)]
     Mastery(#[from] MasteryError),
+    /// A stored window could not be set.
+    #[error("{0}")]
+    Schedule(String),
 }
 
 /// The server's state, shared by every request. Cheap to clone.
@@ -106,6 +109,8 @@ struct Inner {
     events: Mutex<HashMap<String, broadcast::Sender<(String, String)>>>,
     options: ServerOptions,
     shutdown: CancellationToken,
+    /// When this server last read the offered quizzes from the store.
+    synced: Mutex<Option<tokio::time::Instant>>,
 }
 
 /// A quiz the server offers.
@@ -160,6 +165,7 @@ impl Server {
                 events: Mutex::default(),
                 options,
                 shutdown: CancellationToken::new(),
+                synced: Mutex::new(None),
             }),
         };
         tokio::spawn(server.clone().release_idle_sessions());
@@ -200,8 +206,79 @@ impl Server {
         Some(closes.saturating_sub(now_ms()))
     }
 
-    /// Has the Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`.
+    /// Has the Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`, here and, through
+    /// the store, on every server that shares it.
     async fn schedule(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Result<(), ApiError> {
+        if self.quiz(title).is_none() {
+            return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
+        }
+        self.inner.store.schedule_offered(title, opens_at_ms, closes_at_ms).await.map_err(ApiError::store)?;
+        self.schedule_here(title, opens_at_ms, closes_at_ms).await
+    }
+
+    /// Offers a quiz a teacher gave as a file, here and, through the store, on every server that
+    /// shares it (and on this one after a restart).
+    pub(crate) async fn offer_quiz_file(&self, quiz: Quiz, source: &str) -> Result<(), ApiError> {
+        let offered = mastery_persistence::OfferedQuiz {
+            title: quiz.title().to_string(),
+            version: Some(quiz.version().to_string()),
+            source: Some(source.to_string()),
+            saved_at_ms: now_ms(),
+            window: None,
+        };
+        self.inner.store.offer_quiz(offered).await.map_err(ApiError::store)?;
+        self.add_quiz(quiz).await.map_err(|error| ApiError::unavailable(error.to_string()))
+    }
+
+    /// Catches up with what the store says is offered: quiz files given to another server (or to
+    /// this one before a restart) and windows set anywhere. A stored file that no longer loads is
+    /// logged and skipped; a window already closed is not scheduled again.
+    pub async fn sync_offered(&self) -> Result<(), ServerError> {
+        for offered in self.inner.store.offered_quizzes().await? {
+            let known = self.quiz(&offered.title);
+            let known_version = known.as_ref().map(|entry| entry.quiz.version().to_string());
+            if let Some(source) = offered.source.as_deref()
+                && known_version.as_deref() != offered.version.as_deref()
+            {
+                match mastery_boundary::parse_quiz_text(&offered.title, source, &mastery_boundary::Validator::default())
+                {
+                    Ok(file) => self.add_quiz(file.valid.quiz).await?,
+                    Err(problems) => {
+                        tracing::warn!(title = %offered.title, %problems, "a stored quiz file no longer loads");
+                        continue;
+                    }
+                }
+            }
+            let Some((opens, closes)) = offered.window else { continue };
+            let current = self.quiz(&offered.title).map(|entry| entry.window);
+            if matches!(current, Some(window) if window != Some((opens, closes))) && closes > now_ms() {
+                self.schedule_here(&offered.title, opens, closes)
+                    .await
+                    .map_err(|e| ServerError::Schedule(e.message))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Server::sync_offered`] at most once a second, for requests that show or start quizzes: a
+    /// quiz given or scheduled through another server is known here within a second. A store that
+    /// cannot say is logged, and the request goes on with what this server knows.
+    async fn catch_up(&self) {
+        let now = tokio::time::Instant::now();
+        {
+            let mut synced = lock(&self.inner.synced);
+            if synced.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+                return;
+            }
+            *synced = Some(now);
+        }
+        if let Err(error) = self.sync_offered().await {
+            tracing::warn!(%error, "cannot read the offered quizzes from the store");
+        }
+    }
+
+    /// Has this server's Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`.
+    async fn schedule_here(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Result<(), ApiError> {
         let entry = self.quiz(title).ok_or_else(|| ApiError::not_found(format!("no quiz titled {title:?}")))?;
         let now = now_ms();
         let at = |ms: u64| tokio::time::Instant::now() + Duration::from_millis(ms.saturating_sub(now));
@@ -224,7 +301,6 @@ impl Server {
         Ok(())
     }
 
-    /// Sends an event to everyone watching the quiz.
     /// Sends an event to whoever watches `title` now; `data` is built only when someone does,
     /// since every answer publishes one and most quizzes have no teacher watching.
     fn publish(&self, title: &str, kind: &str, data: impl FnOnce() -> serde_json::Value) {

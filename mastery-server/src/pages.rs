@@ -79,7 +79,10 @@ fn error_page(error: &ApiError) -> Response {
 
 /// `GET /`: the learner's quiz when the cookie names a session, else the open quizzes.
 async fn learner_page(State(server): State<Server>, headers: HeaderMap) -> Response {
-    let Some(token) = cookie(&headers, SESSION_COOKIE) else { return chooser(&server, None).into_response() };
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
+        server.catch_up().await;
+        return chooser(&server, None).into_response();
+    };
     let view = match api::session_view(&server, token).await {
         Ok(view) => view,
         // A stale cookie (a session of another store, say): start again.
@@ -280,6 +283,7 @@ async fn teacher_page(State(server): State<Server>, headers: HeaderMap, Query(qu
     if !signed_in {
         return login_page(None).into_response();
     }
+    server.catch_up().await;
     teacher_view(&server, None).into_response()
 }
 

@@ -31,6 +31,15 @@ impl Class {
         Class { app, server }
     }
 
+    /// A server with the demo quiz on `store`, which other servers may share.
+    async fn on(store: Arc<dyn mastery_persistence::ResponseStore>) -> Class {
+        let app = App::with_store(store, MasteryConfig::default());
+        let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
+        let server = Server::start(&app, options).await.unwrap();
+        server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+        Class { app, server }
+    }
+
     async fn send(&self, request: Request<Body>) -> Reply {
         let response = router(self.server.clone()).oneshot(request).await.unwrap();
         let status = response.status();
@@ -545,4 +554,33 @@ async fn a_server_whose_session_went_stale_refuses_once_then_rebuilds_from_the_s
     assert_eq!(positions, [0, 1, 2]);
     a.app.shutdown().await.unwrap();
     b.app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_quiz_given_and_scheduled_through_one_server_is_offered_by_every_server_on_the_store() {
+    let store: Arc<dyn mastery_persistence::ResponseStore> = Arc::new(MemoryStore::default());
+    let (a, b) = (Class::on(Arc::clone(&store)).await, Class::on(Arc::clone(&store)).await);
+    async fn titles(class: &Class) -> Vec<String> {
+        let listed = class.get("/api/quizzes").await.value();
+        listed.as_array().unwrap().iter().map(|q| q["title"].as_str().unwrap().to_string()).collect()
+    }
+    assert_eq!(a.teacher("POST", "/api/quizzes", "text/plain", CAPITALS).await.status, StatusCode::CREATED);
+    assert_eq!(titles(&b).await, ["Arithmetic", "Capitals"], "given through A, offered by B");
+
+    // Scheduled through B for tomorrow: closed on A too, once A reads the store.
+    let now = mastery_core::Timestamp::from(std::time::SystemTime::now()).as_millis();
+    let tomorrow = json!({
+        "opens_at": mastery_app::rfc3339(now + 86_400_000),
+        "closes_at": mastery_app::rfc3339(now + 90_000_000),
+    });
+    assert_eq!(b.schedule("Capitals", &tomorrow).await.status, StatusCode::OK);
+    let refused = a.json("POST", "/api/sessions", json!({"quiz": "Capitals", "email": "ada@example.com"})).await;
+    refused.is_error(StatusCode::CONFLICT);
+
+    // A server started later on the same store — a restart — offers it, with its window.
+    let c = Class::on(Arc::clone(&store)).await;
+    c.server.sync_offered().await.unwrap();
+    assert_eq!(titles(&c).await, ["Arithmetic"], "closed until tomorrow");
+    let teacher_page = c.teacher("GET", "/api/quizzes/Capitals/report?format=json", "application/json", "").await;
+    assert_eq!(teacher_page.status, StatusCode::OK, "{}", teacher_page.body);
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use mastery_core::{Quiz, Response, SessionEnding, SplitMix64, Timestamp, Verdict, examples};
 use mastery_persistence::{
-    MemoryStore, NewSession, Place, RegradeRecord, ResponseRecord, ResponseStore, SqliteStore, StoreError,
+    MemoryStore, NewSession, OfferedQuiz, Place, RegradeRecord, ResponseRecord, ResponseStore, SqliteStore, StoreError,
     StoreErrorKind, SubstitutionValue,
 };
 
@@ -230,6 +230,32 @@ for_each_store! {
         let id = store.start_session(new_session("a@x.y")).await.unwrap();
         assert_eq!(store.session(id).await.unwrap().map(|s| s.email), Some("a@x.y".to_string()));
         assert_eq!(store.session(id + 100).await.unwrap(), None);
+    };
+
+    an_offered_quiz_keeps_its_source_and_window_and_a_new_offer_replaces_both => |store: Arc<dyn ResponseStore>| async move {
+        assert!(store.offered_quizzes().await.unwrap().is_empty());
+        let offer = |title: &str, source: &str| OfferedQuiz {
+            title: title.into(),
+            version: Some(format!("v-{source}")),
+            source: Some(source.into()),
+            saved_at_ms: 5,
+            window: None,
+        };
+        store.offer_quiz(offer("Zebra", "title = \"Zebra\"")).await.unwrap();
+        store.offer_quiz(offer("Apple", "one")).await.unwrap();
+        store.schedule_offered("Apple", 100, 200).await.unwrap();
+        // A quiz every server loads itself shares only its window.
+        store.schedule_offered("Arithmetic", 300, 400).await.unwrap();
+        let offered = store.offered_quizzes().await.unwrap();
+        let titles: Vec<&str> = offered.iter().map(|q| q.title.as_str()).collect();
+        let sources: Vec<Option<&str>> = offered.iter().map(|q| q.source.as_deref()).collect();
+        let windows: Vec<Option<(u64, u64)>> = offered.iter().map(|q| q.window).collect();
+        assert_eq!(titles, ["Apple", "Arithmetic", "Zebra"]);
+        assert_eq!(sources, [Some("one"), None, Some("title = \"Zebra\"")]);
+        assert_eq!(windows, [Some((100, 200)), Some((300, 400)), None]);
+        store.offer_quiz(offer("Apple", "two")).await.unwrap();
+        let apple = store.offered_quizzes().await.unwrap().into_iter().find(|q| q.title == "Apple").unwrap();
+        assert_eq!((apple.source.as_deref(), apple.version.as_deref(), apple.window), (Some("two"), Some("v-two"), None));
     };
 }
 

@@ -19,13 +19,14 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    ReaderPool, open_reader, read_joined, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
-    read_responses_per_email, read_roster, read_session, read_sessions, read_setting, read_template_report,
+    ReaderPool, open_reader, read_joined, read_offered, read_open_session, read_quizzes, read_regraded, read_report,
+    read_responses, read_responses_per_email, read_roster, read_session, read_sessions, read_setting,
+    read_template_report,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
 use crate::report::{LearnerReport, Regraded, TemplateReport};
-use crate::session::{NewSession, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
+use crate::session::{NewSession, OfferedQuiz, QuizSummary, RegradeRecord, SessionRecord, StoredSession};
 use crate::{InTransaction, Pending, ResponseStore, StoreError, Withdrawal};
 
 pub use self::schema::{SCHEMA_VERSION, create_schema_version, substitutions_from_json, substitutions_to_json};
@@ -192,6 +193,18 @@ impl ResponseStore for SqliteStore {
 
     fn set_roster(&self, quiz_title: &str, learners: Vec<(String, String)>) -> Pending<()> {
         unit(self.submit(WriteOp::Roster { quiz_title: quiz_title.to_string(), learners }, None))
+    }
+
+    fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()> {
+        unit(self.submit(WriteOp::Offer(quiz), None))
+    }
+
+    fn schedule_offered(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Pending<()> {
+        unit(self.submit(WriteOp::Schedule { title: title.to_string(), opens_at_ms, closes_at_ms }, None))
+    }
+
+    fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>> {
+        self.read(read_offered)
     }
 
     fn roster(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {

@@ -15,7 +15,7 @@ use super::SqliteStore;
 use super::schema::substitutions_from_json;
 use crate::record::ResponseRecord;
 use crate::report::{LearnerReport, Regraded, ReportBuilder, ReportRow, TemplateReport, TemplateReportBuilder};
-use crate::session::{Place, QuizSummary, SessionRecord, StoredSession};
+use crate::session::{OfferedQuiz, Place, QuizSummary, SessionRecord, StoredSession};
 use crate::{Pending, StoreError};
 
 /// A read for a reader thread: given the thread's connection (or why it could not open one).
@@ -450,4 +450,27 @@ pub(super) fn read_regraded(connection: &Connection, path: &Path, title: &str) -
 fn parse_verdict(path: &Path, row: i64, kind: &str, reason: String) -> Result<Verdict, StoreError> {
     Verdict::from_kind(kind, reason)
         .ok_or_else(|| StoreError::bad_row(path, row, format_args!("unknown verdict {kind:?}")))
+}
+
+/// Every offered quiz, sorted by title.
+pub(super) fn read_offered(connection: &Connection, path: &Path) -> Result<Vec<OfferedQuiz>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT title, version, source, saved_at_ms, opens_at_ms, closes_at_ms FROM offered_quizzes ORDER BY title",
+        )
+        .map_err(sqlite)?;
+    let rows = statement
+        .query_map([], |row| {
+            let window: (Option<i64>, Option<i64>) = (row.get(4)?, row.get(5)?);
+            Ok(OfferedQuiz {
+                title: row.get(0)?,
+                version: row.get(1)?,
+                source: row.get(2)?,
+                saved_at_ms: row.get::<_, i64>(3)? as u64,
+                window: window.0.zip(window.1).map(|(opens, closes)| (opens as u64, closes as u64)),
+            })
+        })
+        .map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
 }

@@ -85,6 +85,16 @@ const MIGRATIONS: &[&str] = &[
         token_hash TEXT NOT NULL UNIQUE,
         PRIMARY KEY (quiz_title, email)
      ) WITHOUT ROWID;",
+    // 5: the quizzes servers offer — a teacher's file as given, and each quiz's window — so that
+    // every server on the file, and one restarted, offers the same.
+    "CREATE TABLE offered_quizzes (
+        title TEXT PRIMARY KEY,
+        version TEXT,
+        source TEXT,
+        saved_at_ms INTEGER NOT NULL,
+        opens_at_ms INTEGER,
+        closes_at_ms INTEGER
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

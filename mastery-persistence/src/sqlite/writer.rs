@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::schema::{migrate, substitutions_to_json};
 use super::{Durability, SqliteOptions, SqliteStore};
 use crate::record::ResponseRecord;
-use crate::session::{NewSession, RegradeRecord};
+use crate::session::{NewSession, OfferedQuiz, RegradeRecord};
 use crate::{InTransaction, Pending, StoreError, StoreErrorKind, Withdrawal};
 
 /// A response is written only into a session still open: a process that kept answering in a
@@ -46,6 +46,14 @@ pub(super) enum WriteOp {
     Roster {
         quiz_title: String,
         learners: Vec<(String, String)>,
+    },
+    /// A quiz offered from now on, replacing one of its title and its window.
+    Offer(OfferedQuiz),
+    /// An offered quiz's window.
+    Schedule {
+        title: String,
+        opens_at_ms: u64,
+        closes_at_ms: u64,
     },
 }
 
@@ -253,6 +261,19 @@ fn write_request(connection: &Connection, path: &Path, request: &mut WriteReques
         WriteOp::Roster { quiz_title, learners } => {
             return replace_roster(connection, quiz_title, learners)
                 .map_err(|e| WriteFailure::Store(StoreError::from_sqlite(path, e)));
+        }
+        WriteOp::Offer(quiz) => {
+            let sql = "INSERT INTO offered_quizzes (title, version, source, saved_at_ms) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT (title) DO UPDATE SET version = excluded.version, source = excluded.source,
+                    saved_at_ms = excluded.saved_at_ms, opens_at_ms = NULL, closes_at_ms = NULL";
+            let parameters = params![quiz.title, quiz.version, quiz.source, quiz.saved_at_ms as i64];
+            return connection.execute(sql, parameters).map(|_| 0).map_err(sqlite);
+        }
+        WriteOp::Schedule { title, opens_at_ms, closes_at_ms } => {
+            let sql = "INSERT INTO offered_quizzes (title, saved_at_ms, opens_at_ms, closes_at_ms) VALUES (?1, ?2, ?2, ?3)
+                ON CONFLICT (title) DO UPDATE SET opens_at_ms = excluded.opens_at_ms, closes_at_ms = excluded.closes_at_ms";
+            let parameters = params![&*title, *opens_at_ms as i64, *closes_at_ms as i64];
+            return connection.execute(sql, parameters).map(|_| 0).map_err(sqlite);
         }
     };
     let Some(function) = in_transaction else {
