@@ -52,10 +52,11 @@ pub fn serve(options: ServeOptions) -> Result<u8, Failure> {
         let address = listener.local_addr().map_err(|e| Failure::error(format!("cannot listen: {e}")))?;
         {
             let mut out = std::io::stdout().lock();
-            let printed = writeln!(out, "listening on http://{address}")
-                .and_then(|()| writeln!(out, "teacher: http://{address}/teach?token={}", server.teacher_token()))
-                .and_then(|()| out.flush());
+            let printed = writeln!(out, "listening on http://{address}").and_then(|()| out.flush());
             printed.map_err(|e| Failure::error(format!("cannot write to stdout: {e}")))?;
+            // A reader that took the address and went away (`| head -1`) is no reason to stop.
+            let _ = writeln!(out, "teacher: http://{address}/teach?token={}", server.teacher_token())
+                .and_then(|()| out.flush());
         }
         let served = mastery_server::serve(listener, server, stop_signal()).await;
         // Every answer acknowledged is stored; shutting down lets the store's writer finish.

@@ -1,0 +1,138 @@
+//! Several `mastery serve` processes on one PostgreSQL database: any server serves any learner,
+//! a killed server loses nothing it acknowledged, and a paused one that wakes up with a stale
+//! copy of a session is refused before it can write a second history.
+//!
+//! Each test works in a schema of its own on the server `MASTERY_TEST_POSTGRES` names, and says
+//! it was skipped when there is none (CI names one).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+use tests::postgres::Schema;
+
+/// A schema for the test, made (and later dropped) from a runtime of the test's own.
+fn schema() -> Option<(tokio::runtime::Runtime, Schema)> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let schema = runtime.block_on(Schema::create())?;
+    Some((runtime, schema))
+}
+
+struct Served {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &str) -> Served {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("mastery"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+        .env_remove("MASTERY_TEACHER_TOKEN")
+        .env_remove("MASTERY_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The address, then the teacher link, which is read too: the server goes on either way.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (Some(Ok(first)), Some(Ok(_teacher))) = (lines.next(), lines.next()) else {
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        panic!("mastery serve --db {db} stopped: {stderr}");
+    };
+    let address =
+        first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first}")).to_string();
+    Served { child, address }
+}
+
+/// One HTTP/1.1 request on its own connection: (status, body as JSON).
+fn request(address: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let body = body.map(|body| body.to_string()).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn answer(address: &str, token: &str, answer: &str) -> (u16, Value) {
+    request(address, "POST", &format!("/api/sessions/{token}/answers"), Some(json!({ "answer": answer })))
+}
+
+fn signal(served: &Served, name: &str) {
+    let pid = served.child.id().to_string();
+    assert!(Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap().success());
+}
+
+/// The stored answers of the quiz, per session, as `mastery report --by session` counts them.
+fn stored_responses(db: &str) -> u64 {
+    let output = Command::new(assert_cmd::cargo::cargo_bin!("mastery"))
+        .args(["report", "Arithmetic", "--by", "session", "--format", "json", "--db", db])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    rows.as_array().unwrap().iter().map(|row| row["responses"].as_u64().unwrap()).sum()
+}
+
+#[test]
+fn a_learner_goes_on_through_another_server_after_the_first_is_killed() {
+    let Some((_runtime, schema)) = schema() else { return };
+    let db = schema.url();
+    let (mut a, b) = (serve(&db), serve(&db));
+    let (status, started) =
+        request(&a.address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": "ada@example.com"})));
+    assert_eq!(status, 201, "{started}");
+    let token = started["session"].as_str().unwrap().to_string();
+    assert_eq!(answer(&a.address, &token, "-1000").0, 200);
+    let (status, acknowledged) = answer(&a.address, &token, "-999");
+    assert_eq!(status, 200, "{acknowledged}");
+    // Killed right after acknowledging: nothing it acknowledged may be lost.
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+
+    let (status, read) = request(&b.address, "GET", &format!("/api/sessions/{token}"), None);
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["question"], acknowledged["question"], "the question the first server said came next");
+    assert_eq!(answer(&b.address, &token, "-998").0, 200);
+    assert_eq!(stored_responses(&db), 3, "every acknowledged answer stored once");
+}
+
+#[test]
+fn a_paused_server_that_wakes_with_a_stale_session_is_refused_then_serves_the_right_question() {
+    let Some((_runtime, schema)) = schema() else { return };
+    let db = schema.url();
+    let (a, b) = (serve(&db), serve(&db));
+    let (_, started) =
+        request(&a.address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": "bo@example.com"})));
+    let token = started["session"].as_str().unwrap().to_string();
+    assert_eq!(answer(&a.address, &token, "-1000").0, 200);
+
+    signal(&a, "STOP");
+    let (status, through_b) = answer(&b.address, &token, "-1000");
+    signal(&a, "CONT");
+    assert_eq!(status, 200, "{through_b}");
+
+    // A still holds the session one answer behind: another answer there is refused, retryably.
+    let (status, refused) = answer(&a.address, &token, "-999");
+    assert_eq!(status, 409, "{refused}");
+    let (_, read) = request(&a.address, "GET", &format!("/api/sessions/{token}"), None);
+    assert_eq!(read["question"], through_b["question"], "rebuilt from the store");
+    assert_eq!(answer(&a.address, &token, "-999").0, 200);
+    assert_eq!(stored_responses(&db), 3, "one history: the refused answer was not stored");
+}
