@@ -232,7 +232,7 @@ impl Server {
 
     /// Catches up with what the store says is offered: quiz files given to another server (or to
     /// this one before a restart) and windows set anywhere. A stored file that no longer loads is
-    /// logged and skipped; a window already closed is not scheduled again.
+    /// logged and skipped.
     pub async fn sync_offered(&self) -> Result<(), ServerError> {
         for offered in self.inner.store.offered_quizzes().await? {
             let known = self.quiz(&offered.title);
@@ -251,7 +251,8 @@ impl Server {
             }
             let Some((opens, closes)) = offered.window else { continue };
             let current = self.quiz(&offered.title).map(|entry| entry.window);
-            if matches!(current, Some(window) if window != Some((opens, closes))) && closes > now_ms() {
+            // A window already closed is applied too: the Proctor closes the quiz at once.
+            if matches!(current, Some(window) if window != Some((opens, closes))) {
                 self.schedule_here(&offered.title, opens, closes)
                     .await
                     .map_err(|e| ServerError::Schedule(e.message))?;

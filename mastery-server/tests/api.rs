@@ -577,10 +577,18 @@ async fn a_quiz_given_and_scheduled_through_one_server_is_offered_by_every_serve
     let refused = a.json("POST", "/api/sessions", json!({"quiz": "Capitals", "email": "ada@example.com"})).await;
     refused.is_error(StatusCode::CONFLICT);
 
-    // A server started later on the same store — a restart — offers it, with its window.
+    // A server started later on the same store — a restart — offers it, with its window; and a
+    // window that closed while it was away closes the quiz here too.
+    let an_hour_ago = json!({
+        "opens_at": mastery_app::rfc3339(now - 3_600_000),
+        "closes_at": mastery_app::rfc3339(now - 60_000),
+    });
+    assert_eq!(b.schedule("Arithmetic", &an_hour_ago).await.status, StatusCode::OK);
     let c = Class::on(Arc::clone(&store)).await;
     c.server.sync_offered().await.unwrap();
-    assert_eq!(titles(&c).await, ["Arithmetic"], "closed until tomorrow");
+    assert!(titles(&c).await.is_empty(), "Capitals opens tomorrow, Arithmetic has closed");
+    let late = c.json("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "ada@example.com"})).await;
+    late.is_error(StatusCode::CONFLICT);
     let teacher_page = c.teacher("GET", "/api/quizzes/Capitals/report?format=json", "application/json", "").await;
     assert_eq!(teacher_page.status, StatusCode::OK, "{}", teacher_page.body);
 }
