@@ -77,6 +77,7 @@ fn record_error(error: &StoreError) -> RecordError {
     let kind = match error.kind {
         StoreErrorKind::Unavailable => RecordErrorKind::Unavailable,
         StoreErrorKind::Conflict => RecordErrorKind::Conflict,
+        StoreErrorKind::Closed => RecordErrorKind::Closed,
         // A damaged file or a schema this build does not write will not mend itself on a retry.
         StoreErrorKind::Corrupt
         | StoreErrorKind::NewerSchema

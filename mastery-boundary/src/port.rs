@@ -34,6 +34,8 @@ pub enum RecordErrorKind {
     Conflict,
     /// The store refused this response for good: giving it again will not help.
     Refused,
+    /// The quiz had closed when the answer came (its deadline, as the store keeps it).
+    Closed,
 }
 
 impl RecordError {

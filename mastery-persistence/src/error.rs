@@ -47,6 +47,9 @@ pub enum StoreErrorKind {
     /// in the same session), or went to a session that has ended: reread the store before
     /// deciding again.
     Conflict,
+    /// An answer came after its quiz's stored window closed: it is never taken, whichever server
+    /// it went through and whatever that server's Proctor heard.
+    Closed,
     /// The store holds something this program cannot read: a file that is not a database, or a
     /// row that does not decode. It needs repair, not a retry.
     Corrupt,
@@ -132,6 +135,13 @@ impl StoreError {
     pub fn conflict(place: impl AsRef<OsStr>, reason: impl std::fmt::Display) -> Self {
         let message = format!("database {}: {reason}", shown(&place));
         Self::new(StoreErrorKind::Conflict, place, message)
+    }
+
+    /// An answer to `title` came after the quiz's stored window closed at `closed_at_ms`.
+    pub fn closed_quiz(place: impl AsRef<OsStr>, title: &str, closed_at_ms: u64) -> Self {
+        let message =
+            format!("the quiz {title:?} closed before the answer came (at {closed_at_ms} ms since the Unix epoch)");
+        Self::new(StoreErrorKind::Closed, place, message)
     }
 
     /// The function run inside the saving transaction failed with `reason`; nothing was saved.

@@ -49,7 +49,14 @@ fn ready<T: Send + 'static>(value: Result<T, StoreError>) -> Pending<T> {
 impl State {
     /// The same rules as the SQLite store's insert.
     fn admit(&self, record: &ResponseRecord) -> Result<bool, StoreError> {
-        let Some(place) = record.place else { return Ok(true) };
+        let closed = self.offered.get(&record.quiz_title).and_then(|quiz| quiz.window).map(|(_, closes)| closes);
+        let closed = closed.filter(|closes| *closes <= record.answered_at_ms);
+        let Some(place) = record.place else {
+            return match closed {
+                Some(closes) => Err(StoreError::closed_quiz(PLACE, &record.quiz_title, closes)),
+                None => Ok(true),
+            };
+        };
         let open = self.sessions.iter().any(|s| s.id == place.session && s.is_open());
         if let Some(stored) = self.records.iter().rev().find(|r| r.place == Some(place)) {
             let same =
@@ -61,6 +68,9 @@ impl State {
                     format!("session {} already has an answer at position {}", place.session, place.position + 1),
                 )),
             };
+        }
+        if let Some(closes) = closed {
+            return Err(StoreError::closed_quiz(PLACE, &record.quiz_title, closes));
         }
         match open {
             true => Ok(true),

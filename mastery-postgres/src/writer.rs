@@ -33,7 +33,7 @@ pub(crate) struct WriteRequest {
 }
 
 /// Every response of a run, inserted at once. A response goes in only into a session still open,
-/// and only at a place still free: the rows that went in come back, and any other is then looked
+/// before its quiz's stored window closed, and only at a place still free: the rows that went in come back, and any other is then looked
 /// at alone (a retry of the very answer, or another process answering in the session).
 const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer,
         verdict, reason, answered_at_ms, mastery, session_id, position)
@@ -43,8 +43,10 @@ const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, ask
         $9::BIGINT[], $10::INTEGER[], $11::BIGINT[], $12::BIGINT[], $13::INTEGER[])
         AS r(quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
              session_id, position, arrival)
-    WHERE r.session_id IS NULL
-       OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ending IS NULL)
+    WHERE (r.session_id IS NULL
+           OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ending IS NULL))
+      AND NOT EXISTS (SELECT 1 FROM offered_quizzes o
+                      WHERE o.title = r.quiz_title AND o.closes_at_ms <= r.answered_at_ms)
     ORDER BY r.arrival
     ON CONFLICT (session_id, position) DO NOTHING
     RETURNING session_id, position";
@@ -189,10 +191,20 @@ async fn insert_responses(
         .map_err(failed)?;
     let stored: HashSet<(i64, i64)> =
         rows.iter().filter_map(|row| Some((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))).collect();
+    // Responses outside any session come back without a place: all went in unless some were
+    // kept out by a closed window, which then says which.
+    let placeless = records.iter().filter(|record| record.place.is_none()).count();
+    let all_placeless_in = rows.iter().filter(|row| row.get::<_, Option<i64>>(0).is_none()).count() == placeless;
     let mut outcomes = Vec::with_capacity(records.len());
     for record in records {
         let Some(at) = record.place else {
-            outcomes.push(Ok(0));
+            outcomes.push(match all_placeless_in {
+                true => Ok(0),
+                false => match closed_at(transaction, place, record).await? {
+                    Some(closed) => Err(StoreError::closed_quiz(&place.shown, &record.quiz_title, closed)),
+                    None => Ok(0),
+                },
+            });
             continue;
         };
         let key = (at.session as i64, at.position as i64);
@@ -236,11 +248,30 @@ async fn declined(
                 position + 1
             ),
         )),
-        None => Err(StoreError::conflict(
-            &place.shown,
-            format!("session {session} has ended (or was never started); its answers are closed"),
-        )),
+        None => match closed_at(transaction, place, record).await? {
+            Some(closed) => Err(StoreError::closed_quiz(&place.shown, &record.quiz_title, closed)),
+            None => Err(StoreError::conflict(
+                &place.shown,
+                format!("session {session} has ended (or was never started); its answers are closed"),
+            )),
+        },
     })
+}
+
+/// When the response's quiz closed, if its stored window closed before the response came.
+async fn closed_at(
+    transaction: &Transaction<'_>,
+    place: &Place,
+    record: &ResponseRecord,
+) -> Result<Option<u64>, StoreError> {
+    let closed = transaction
+        .query_opt(
+            "SELECT closes_at_ms FROM offered_quizzes WHERE title = $1 AND closes_at_ms <= $2",
+            &[&record.quiz_title, &(record.answered_at_ms as i64)],
+        )
+        .await
+        .map_err(|e| unavailable(place, &e))?;
+    Ok(closed.map(|row| row.get::<_, i64>(0) as u64))
 }
 
 /// Writes anything but a plain response. `Ok(Err(_))` is a write declined alone; `Err` takes the

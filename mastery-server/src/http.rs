@@ -87,6 +87,7 @@ impl ApiError {
                 RecordErrorKind::Unavailable => {
                     Self::unavailable(format!("the answer was not taken: {}", record.reason))
                 }
+                RecordErrorKind::Closed => Self::conflict(format!("the answer was not taken: {}", record.reason)),
                 RecordErrorKind::Refused => {
                     Self::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the answer was refused: {}", record.reason))
                 }

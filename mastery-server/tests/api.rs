@@ -592,3 +592,22 @@ async fn a_quiz_given_and_scheduled_through_one_server_is_offered_by_every_serve
     let teacher_page = c.teacher("GET", "/api/quizzes/Capitals/report?format=json", "application/json", "").await;
     assert_eq!(teacher_page.status, StatusCode::OK, "{}", teacher_page.body);
 }
+
+#[tokio::test]
+async fn a_late_answer_is_refused_by_the_stored_deadline_even_where_the_proctor_never_heard() {
+    let store: Arc<dyn mastery_persistence::ResponseStore> = Arc::new(MemoryStore::default());
+    let (a, b) = (Class::on(Arc::clone(&store)).await, Class::on(Arc::clone(&store)).await);
+    let (token, _) = a.start("Arithmetic", "ada@example.com").await;
+    assert_eq!(a.answer(&token, "-1000").await.status, StatusCode::OK);
+    // Closed through B a minute ago: A's Proctor has not heard, but the store knows the deadline.
+    let now = mastery_core::Timestamp::from(std::time::SystemTime::now()).as_millis();
+    let closed = json!({
+        "opens_at": mastery_app::rfc3339(now - 3_600_000),
+        "closes_at": mastery_app::rfc3339(now - 60_000),
+    });
+    assert_eq!(b.schedule("Arithmetic", &closed).await.status, StatusCode::OK);
+    let late = a.answer(&token, "-1000").await.is_error(StatusCode::CONFLICT);
+    assert!(late.contains("closed before the answer came"), "{late}");
+    let answers = store.responses("Arithmetic").await.unwrap().len();
+    assert_eq!(answers, 1, "the late answer was not stored");
+}

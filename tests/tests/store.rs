@@ -192,6 +192,28 @@ for_each_store! {
         assert_eq!(answers, ["3"]);
     };
 
+    an_answer_after_the_stored_window_closed_is_never_taken => |store: Arc<dyn ResponseStore>| async move {
+        // `record` answers at 1_700_000_000_123 ms; the window closes a second later.
+        let closes = 1_700_000_001_123;
+        store.schedule_offered("Math", 1_600_000_000_000, closes).await.unwrap();
+        let id = store.start_session(new_session("ada@example.com")).await.unwrap();
+        store.record(at(record("ada@example.com", "3"), id, 0)).await.unwrap();
+        let late = |answer: &str, position: u64| {
+            let mut late = at(record("ada@example.com", answer), id, position);
+            late.answered_at_ms = closes;
+            late
+        };
+        // The very answer stored before the close, sent again, still counts once.
+        store.record(ResponseRecord { answered_at_ms: closes, ..at(record("ada@example.com", "3"), id, 0) }).await.unwrap();
+        let refused = store.record(late("4", 1)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "{refused}");
+        assert!(refused.reason.contains("\"Math\" closed before the answer came"), "{refused}");
+        let outside = store.record(ResponseRecord { answered_at_ms: closes, ..record("bo@example.com", "5") }).await;
+        assert_eq!(outside.unwrap_err().kind, StoreErrorKind::Closed, "outside a session too");
+        let answers: Vec<String> = store.responses("Math").await.unwrap().into_iter().map(|r| r.answer).collect();
+        assert_eq!(answers, ["3"]);
+    };
+
     reports_fold_each_session_on_its_own_and_read_the_latest_regrade => |store: Arc<dyn ResponseStore>| async move {
         // Mastery 2: one right answer in each of two sessions masters nothing.
         let (records, _) = play(examples::math_quiz(), "ada@example.com", &["right", "right"], 1);

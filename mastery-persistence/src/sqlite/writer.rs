@@ -18,13 +18,15 @@ use crate::record::ResponseRecord;
 use crate::session::{NewSession, OfferedQuiz, RegradeRecord};
 use crate::{InTransaction, Pending, StoreError, StoreErrorKind, Withdrawal};
 
-/// A response is written only into a session still open: a process that kept answering in a
-/// session another process has since ended (restarted, timed out) is refused.
+/// A response is written only into a session still open — a process that kept answering in a
+/// session another process has since ended (restarted, timed out) is refused — and only before
+/// its quiz's stored window closed, whatever the Proctor of the process that took it heard.
 const INSERT: &str = "INSERT INTO responses
     (quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
      session_id, position)
     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-    WHERE ?11 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = ?11 AND ending IS NULL)";
+    WHERE (?11 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = ?11 AND ending IS NULL))
+      AND NOT EXISTS (SELECT 1 FROM offered_quizzes WHERE title = ?1 AND closes_at_ms <= ?9)";
 
 /// What the writer is asked to write.
 pub(super) enum WriteOp {
@@ -318,10 +320,15 @@ fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Resu
     ]);
     match inserted {
         Ok(1) => Ok(()),
-        Ok(_) => Err(WriteFailure::Declined(StoreError::conflict(
-            path,
-            format!("session {} has ended (or was never started); its answers are closed", session.unwrap_or(0)),
-        ))),
+        // The very answer stored before (a retry) counts once, even after the close.
+        Ok(_) if already_stored(connection, record).map_err(store)? => Ok(()),
+        Ok(_) => match closed_at(connection, record).map_err(store)? {
+            Some(closed) => Err(WriteFailure::Declined(StoreError::closed_quiz(path, &record.quiz_title, closed))),
+            None => Err(WriteFailure::Declined(StoreError::conflict(
+                path,
+                format!("session {} has ended (or was never started); its answers are closed", session.unwrap_or(0)),
+            ))),
+        },
         // A constraint fails the statement alone; the transaction and the batch go on.
         Err(rusqlite::Error::SqliteFailure(failure, _)) if failure.code == ErrorCode::ConstraintViolation => {
             match already_stored(connection, record).map_err(store)? {
@@ -338,6 +345,18 @@ fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Resu
         }
         Err(error) => Err(store(error)),
     }
+}
+
+/// When the response's quiz closed, if its stored window closed before the response came.
+fn closed_at(connection: &Connection, record: &ResponseRecord) -> rusqlite::Result<Option<u64>> {
+    connection
+        .query_row(
+            "SELECT closes_at_ms FROM offered_quizzes WHERE title = ?1 AND closes_at_ms <= ?2",
+            params![record.quiz_title, record.answered_at_ms as i64],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|closed| closed.map(|at| at as u64))
 }
 
 /// Whether the very response is already stored at its place: a retry of a write whose outcome
