@@ -1,5 +1,6 @@
 //! Sessions as stored facts, measured: resuming a session of 1,000 stored answers (read and
-//! replay), and regrading a million stored responses.
+//! replay), regrading a million stored responses, and — with `MASTERY_TEST_POSTGRES` set — a
+//! learner taken over by another server on PostgreSQL.
 //!
 //! Run: `cargo bench -p tests --bench sessions` (`-- --quick` for 100,000 responses).
 
@@ -59,6 +60,58 @@ fn main() {
     let regrade = median(&mut times);
     println!("regrade {} stored responses (judge again, fold per session): median {regrade:.0} ms", sessions * 1_000);
     figure(&format!("sessions: regrade {} stored responses", sessions * 1_000), regrade, None, "ms", false);
+    drop(store);
+    runtime.block_on(takeover(quick));
+}
+
+/// A learner moving to another server on PostgreSQL: the second server takes the session over by
+/// replay (its history read, replayed, a worker started). Skipped without `MASTERY_TEST_POSTGRES`.
+async fn takeover(quick: bool) {
+    let Some(schema) = tests::postgres::Schema::create().await else { return };
+    let (learners, answers) = if quick { (20, 100) } else { (200, 100) };
+    let open = || async {
+        let options = mastery_app::AppOptions { db: Some(schema.url().into()), ..mastery_app::AppOptions::default() };
+        let app = mastery_app::App::connect(options).await.unwrap();
+        app.mastery().install_quiz(examples::arithmetic_quiz()).await.unwrap();
+        app
+    };
+    let first = open().await;
+    // Learners answer side by side, as a class does, so the writes share commits.
+    let mut playing = Vec::new();
+    for learner in 0..learners {
+        let mastery = first.mastery().clone();
+        playing.push(tokio::spawn(async move {
+            let email = format!("learner{learner}@example.com");
+            mastery.take_quiz_seeded("Arithmetic", &email, learner as u64).await.unwrap();
+            for turn in 0..answers {
+                let question = mastery.select_question("Arithmetic", &email).await.unwrap().expect("never finished");
+                let answer = if turn % 2 == 0 { "-100".to_string() } else { tests::answer_to(question.asked()) };
+                mastery.answer_question("Arithmetic", &email, &answer).await.unwrap();
+            }
+        }));
+    }
+    for learner in playing {
+        learner.await.unwrap();
+    }
+    let second = open().await;
+    let mut times = Vec::new();
+    for learner in 0..learners {
+        let email = format!("learner{learner}@example.com");
+        let start = Instant::now();
+        let taken = second.mastery().take_quiz("Arithmetic", &email).await.unwrap();
+        times.push(start.elapsed());
+        assert_eq!(taken.resumed, Some(answers));
+    }
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+    println!(
+        "takeover by replay on PostgreSQL, {answers}-answer sessions ({learners} learners): p50 {:.2} ms, p99 {:.2} ms",
+        at(0.5),
+        at(0.99)
+    );
+    figure(&format!("sessions: takeover of a {answers}-answer session on PostgreSQL, p99"), at(0.99), None, "ms", false);
+    first.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
 }
 
 /// Plays `sessions` learners through the demo quiz with answers right, wrong and unreadable in
