@@ -109,7 +109,13 @@ async fn takeover(quick: bool) {
         at(0.5),
         at(0.99)
     );
-    figure(&format!("sessions: takeover of a {answers}-answer session on PostgreSQL, p99"), at(0.99), None, "ms", false);
+    figure(
+        &format!("sessions: takeover of a {answers}-answer session on PostgreSQL, p99"),
+        at(0.99),
+        None,
+        "ms",
+        false,
+    );
     first.shutdown().await.unwrap();
     second.shutdown().await.unwrap();
 }
