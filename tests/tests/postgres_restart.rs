@@ -89,7 +89,7 @@ async fn a_restart_of_postgresql_loses_no_acknowledged_answer_and_the_store_reco
     app.mastery().install_quiz(demo_quiz()).await.unwrap();
     app.mastery().take_quiz_with("Arithmetic", EMAIL, TakeOptions { seed: 5, restart: false }).await.unwrap();
     answer(&app, |_| "-1000".into()).await.unwrap();
-    answer(&app, |asked| answer_to(asked)).await.unwrap();
+    answer(&app, answer_to).await.unwrap();
 
     cluster.pg_ctl(&["-m", "immediate", "stop"]);
     match answer(&app, |_| "-999".into()).await {
@@ -100,7 +100,7 @@ async fn a_restart_of_postgresql_loses_no_acknowledged_answer_and_the_store_reco
 
     // The same question stands; the store connects again for it.
     answer(&app, |_| "-998".into()).await.unwrap();
-    answer(&app, |asked| answer_to(asked)).await.unwrap();
+    answer(&app, answer_to).await.unwrap();
     let stored = app.store().responses("Arithmetic").await.unwrap();
     let answers: Vec<(u64, &str)> =
         stored.iter().map(|r| (r.place.expect("in a session").position, r.answer.as_str())).collect();
