@@ -158,6 +158,20 @@ pub trait ResponseStore: Send + Sync {
     /// Every offered quiz, sorted by title.
     fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>>;
 
+    /// Tells every process on this store `message` (what a teacher watching another server
+    /// should see). A store only one process uses, as the memory and SQLite stores are meant to
+    /// be, has no one else to tell: the default does nothing.
+    fn announce(&self, message: String) -> Pending<()> {
+        drop(message);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// The messages every process announces on this store, from now on (this process's own
+    /// included); `None` for a store without announcements.
+    fn announcements(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        None
+    }
+
     /// One row per session, in the order the sessions started.
     fn session_report(&self, quiz_title: &str) -> Pending<Vec<SessionReport>> {
         let (responses, sessions) = (self.responses(quiz_title), self.sessions(quiz_title));

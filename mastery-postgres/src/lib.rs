@@ -37,7 +37,7 @@ use mastery_persistence::{
     InTransaction, NewSession, OfferedQuiz, Pending, QuizSummary, RegradeRecord, Regraded, ResponseRecord,
     ResponseStore, SessionRecord, StoreError, StoreErrorKind, StoredSession, substitutions_from_json,
 };
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 pub use schema::SCHEMA_VERSION;
@@ -148,7 +148,14 @@ pub struct PgStore {
     requests: mpsc::Sender<WriteRequest>,
     /// The reading connection; replaced after it is lost.
     reader: Arc<Mutex<Option<Arc<Prepared>>>>,
+    /// Announcements heard on `LISTEN`, once someone asked for them; the listener stops when the
+    /// store is dropped (with the stop sender).
+    announced: std::sync::Mutex<Option<(broadcast::Sender<String>, oneshot::Sender<()>)>>,
 }
+
+/// The channel servers announce on.
+const ANNOUNCEMENTS: &str = "mastery_announcements";
+const NOTIFY: &str = "SELECT pg_notify('mastery_announcements', $1)";
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,7 +204,47 @@ impl PgStore {
         let reader = Arc::new(Prepared::new(place.connect().await?));
         let (requests, queue) = mpsc::channel(max_batch);
         tokio::spawn(writer::run(Arc::clone(&place), writer, queue, max_batch));
-        Ok(PgStore { place, requests, reader: Arc::new(Mutex::new(Some(reader))) })
+        Ok(PgStore {
+            place,
+            requests,
+            reader: Arc::new(Mutex::new(Some(reader))),
+            announced: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Listens for announcements on a connection of its own, driven here: tokio-postgres hands
+    /// notifications only to whoever polls the connection's messages. Connects again after the
+    /// connection is lost (announcements sent meanwhile are missed: they are for live views).
+    async fn listen(place: Arc<Place>, heard: broadcast::Sender<String>, mut stop: oneshot::Receiver<()>) {
+        loop {
+            if let Ok((client, mut connection)) = place.config.connect(NoTls).await {
+                let listen = format!("LISTEN {ANNOUNCEMENTS}");
+                let listening = client.batch_execute(&listen);
+                tokio::pin!(listening);
+                let mut listened = false;
+                loop {
+                    let message = std::future::poll_fn(|cx| connection.poll_message(cx));
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        done = &mut listening, if !listened => {
+                            listened = true;
+                            if done.is_err() { break }
+                        }
+                        message = message => match message {
+                            Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
+                                let _ = heard.send(note.payload().to_string());
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(_)) | None => break,
+                        },
+                    }
+                }
+            }
+            tokio::select! {
+                _ = &mut stop => return,
+                () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            }
+        }
     }
 
     /// The database as messages name it: its URL without the password.
@@ -477,6 +524,26 @@ impl ResponseStore for PgStore {
 
     fn record_regrade(&self, regrade: RegradeRecord) -> Pending<u64> {
         self.submit(WriteOp::Regrade(regrade))
+    }
+
+    fn announce(&self, message: String) -> Pending<()> {
+        self.read(move |reader, place| {
+            let message = message.clone();
+            Box::pin(
+                async move { reader.query(NOTIFY, &[&message]).await.map(|_| ()).map_err(|e| unavailable(&place, &e)) },
+            )
+        })
+    }
+
+    fn announcements(&self) -> Option<broadcast::Receiver<String>> {
+        let mut announced = self.announced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if announced.is_none() {
+            let (heard, _) = broadcast::channel(1024);
+            let (stop, stopped) = oneshot::channel();
+            tokio::spawn(PgStore::listen(Arc::clone(&self.place), heard.clone(), stopped));
+            *announced = Some((heard, stop));
+        }
+        announced.as_ref().map(|(heard, _)| heard.subscribe())
     }
 
     fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()> {

@@ -111,6 +111,10 @@ struct Inner {
     shutdown: CancellationToken,
     /// When this server last read the offered quizzes from the store.
     synced: Mutex<Option<tokio::time::Instant>>,
+    /// This server among those announcing on the store, so that it skips its own announcements.
+    origin: String,
+    /// Whether the store carries announcements to other servers (PostgreSQL does).
+    announcing: bool,
 }
 
 /// A quiz the server offers.
@@ -149,6 +153,7 @@ impl Server {
     /// both, so links and sessions handed out before still work.
     pub async fn start(app: &mastery_app::App, options: ServerOptions) -> Result<Server, ServerError> {
         let store = Arc::clone(app.store());
+        let announcements = store.announcements();
         let secret = store.setting_or_init("session_secret", token::random_hex(32)).await?;
         let teacher_token = match &options.teacher_token {
             Some(token) => token.clone(),
@@ -166,10 +171,40 @@ impl Server {
                 options,
                 shutdown: CancellationToken::new(),
                 synced: Mutex::new(None),
+                origin: token::random_hex(8),
+                announcing: announcements.is_some(),
             }),
         };
         tokio::spawn(server.clone().release_idle_sessions());
+        if let Some(heard) = announcements {
+            tokio::spawn(server.clone().relay_announcements(heard));
+        }
         Ok(server)
+    }
+
+    /// Passes what other servers on the store announce to this server's watchers: a teacher sees
+    /// every learner's progress whichever server each of them is on.
+    async fn relay_announcements(self, mut heard: broadcast::Receiver<String>) {
+        loop {
+            let message = tokio::select! {
+                () = self.inner.shutdown.cancelled() => return,
+                message = heard.recv() => message,
+            };
+            let text = match message {
+                Ok(text) => text,
+                // A watcher that fell behind misses some progress, as a slow page would.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let Ok(announced) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+            if announced["origin"] == self.inner.origin.as_str() {
+                continue;
+            }
+            let (Some(title), Some(kind)) = (announced["title"].as_str(), announced["kind"].as_str()) else { continue };
+            if let Some(sender) = lock(&self.inner.events).get(title) {
+                let _ = sender.send((kind.to_string(), announced["data"].to_string()));
+            }
+        }
     }
 
     /// The token a teacher signs in with.
@@ -302,13 +337,29 @@ impl Server {
         Ok(())
     }
 
-    /// Sends an event to whoever watches `title` now; `data` is built only when someone does,
-    /// since every answer publishes one and most quizzes have no teacher watching.
+    /// Sends an event to whoever watches `title` now, here and (on a store with announcements) on
+    /// every other server; `data` is built only when someone may watch, since every answer
+    /// publishes one and most quizzes have no teacher watching.
     fn publish(&self, title: &str, kind: &str, data: impl FnOnce() -> serde_json::Value) {
         let sender = lock(&self.inner.events).get(title).filter(|sender| sender.receiver_count() > 0).cloned();
+        if sender.is_none() && !self.inner.announcing {
+            return;
+        }
+        let data = data();
         if let Some(sender) = sender {
             // A watcher gone in the meantime is no error.
-            let _ = sender.send((kind.to_string(), data().to_string()));
+            let _ = sender.send((kind.to_string(), data.to_string()));
+        }
+        if self.inner.announcing {
+            // Other servers' watchers hear it through the store, off the answer's path.
+            let origin = &self.inner.origin;
+            let message = serde_json::json!({ "origin": origin, "title": title, "kind": kind, "data": data });
+            let store = Arc::clone(&self.inner.store);
+            tokio::spawn(async move {
+                if let Err(error) = store.announce(message.to_string()).await {
+                    tracing::debug!(%error, "an announcement was not sent");
+                }
+            });
         }
     }
 
