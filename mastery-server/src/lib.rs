@@ -350,7 +350,9 @@ impl Server {
             // A watcher gone in the meantime is no error.
             let _ = sender.send((kind.to_string(), data.to_string()));
         }
-        if self.inner.announcing {
+        // Every server closes a quiz itself, from the window they share: each tells its own
+        // watchers that time is up, and none need hear it from another.
+        if self.inner.announcing && kind != "time_up" {
             // Other servers' watchers hear it through the store, off the answer's path.
             let origin = &self.inner.origin;
             let message = serde_json::json!({ "origin": origin, "title": title, "kind": kind, "data": data });
