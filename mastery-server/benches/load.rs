@@ -5,7 +5,8 @@
 //! - a class at human pace: learners each answering about every 5 s (open loop);
 //! - a synchronized start: every learner asks for a session at the same instant.
 //!
-//! Run: `cargo bench -p mastery-server --bench load` (`-- --quick` for a short run). Clients are
+//! Run: `cargo bench -p mastery-server --bench load` (`-- --quick` for a short run; with
+//! `MASTERY_TEST_POSTGRES` set, 1 and 3 servers on PostgreSQL are measured too). Clients are
 //! written here: keep-alive HTTP/1.1 connections, each carrying its learners' requests in turn.
 
 use std::sync::Arc;
@@ -41,10 +42,11 @@ async fn run(quick: bool) {
     println!("mastery serve over loopback, SQLite synchronous=FULL, 2 runtime workers");
     println!("{:<44} {:>12} {:>10} {:>10}", "measure", "requests/s", "p50 ms", "p99 ms");
 
-    let ceiling = closed_loop(&address, learners, drive, |_| None).await;
+    let here = [address.clone()];
+    let ceiling = closed_loop(&here, learners, drive, |_| None).await;
     print_row(&format!("ceiling: bare JSON handler, {learners} clients"), &ceiling);
-    let tokens = start_sessions(&address, learners, "sat").await.0;
-    let answers = closed_loop(&address, learners, drive, |learner| Some(tokens[learner].clone())).await;
+    let tokens = start_sessions(&here, learners, "sat").await.0;
+    let answers = closed_loop(&here, learners, drive, |learner| Some(tokens[learner].clone())).await;
     print_row(&format!("saturation: answers, {learners} learners"), &answers);
     println!("answers/s are {:.0}% of the ceiling", 100.0 * answers.rate / ceiling.rate);
     figure("serve: answers/s at saturation", answers.rate, "answers/s", true);
@@ -52,7 +54,7 @@ async fn run(quick: bool) {
 
     let class = if quick { 500 } else { 10_000 };
     let rss_before = resident_kib();
-    let (tokens, start) = start_sessions(&address, class, "class").await;
+    let (tokens, start) = start_sessions(&here, class, "class").await;
     let rss_after = resident_kib();
     print_row(&format!("synchronized start: {class} learners at once"), &start);
     figure(&format!("serve: synchronized start of {class} learners, p99"), start.p99, "ms", false);
@@ -66,6 +68,36 @@ async fn run(quick: bool) {
     print_row(&format!("human pace: {class} learners, one answer per ~5 s"), &pace);
     figure(&format!("serve: p99 at human pace, {class} learners"), pace.p99, "ms", false);
     app.shutdown().await.unwrap();
+    postgres(learners, drive).await;
+}
+
+/// 1 and 3 servers on one PostgreSQL database (each with an `App` of its own, as separate
+/// processes would have; here they share this process's two runtime workers), 1,000 learners
+/// answering as fast as replies come. Skipped without `MASTERY_TEST_POSTGRES`.
+async fn postgres(learners: usize, drive: Duration) {
+    for servers in [1, 3] {
+        let Some(schema) = tests::postgres::Schema::create().await else { return };
+        let mut apps = Vec::new();
+        let mut addresses = Vec::new();
+        for _ in 0..servers {
+            let options = mastery_app::AppOptions { db: Some(schema.url().into()), ..Default::default() };
+            let app = App::connect(options).await.unwrap();
+            let server = Server::start(&app, ServerOptions::default()).await.unwrap();
+            server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addresses.push(listener.local_addr().unwrap().to_string());
+            tokio::spawn(async move { axum::serve(listener, router(server)).await });
+            apps.push(app);
+        }
+        let tokens = start_sessions(&addresses, learners, "pg").await.0;
+        let answers = closed_loop(&addresses, learners, drive, |learner| Some(tokens[learner].clone())).await;
+        print_row(&format!("PostgreSQL, {servers} server(s): answers, {learners} learners"), &answers);
+        figure(&format!("serve: answers/s on PostgreSQL, {servers} server(s)"), answers.rate, "answers/s", true);
+        figure(&format!("serve: p99 on PostgreSQL, {servers} server(s)"), answers.p99, "ms", false);
+        for app in apps {
+            app.shutdown().await.unwrap();
+        }
+    }
 }
 
 struct Figures {
@@ -136,7 +168,7 @@ impl Connection {
 /// Each learner on a connection of their own, sending the next request as soon as the reply
 /// comes: answers when `token` gives a session, else the bare handler.
 async fn closed_loop(
-    address: &str,
+    addresses: &[String],
     clients: usize,
     drive: Duration,
     token: impl Fn(usize) -> Option<String>,
@@ -145,7 +177,8 @@ async fn closed_loop(
     let deadline = started + drive;
     let tasks: Vec<_> = (0..clients)
         .map(|client| {
-            let address = address.to_string();
+            // A learner keeps to one server, as a load balancer with affinity would send them.
+            let address = addresses[client % addresses.len()].clone();
             let token = token(client);
             tokio::spawn(async move {
                 let mut connection = Connection::open(&address).await;
@@ -175,12 +208,13 @@ async fn closed_loop(
 }
 
 /// Every learner asks for a session at the same instant; returns their tokens.
-async fn start_sessions(address: &str, learners: usize, prefix: &str) -> (Vec<String>, Figures) {
+async fn start_sessions(addresses: &[String], learners: usize, prefix: &str) -> (Vec<String>, Figures) {
     let connections = learners.min(4_000);
     let gate = Arc::new(tokio::sync::Barrier::new(connections + 1));
     let tasks: Vec<_> = (0..connections)
         .map(|connection| {
-            let (address, gate, prefix) = (address.to_string(), Arc::clone(&gate), prefix.to_string());
+            let address = addresses[connection % addresses.len()].clone();
+            let (gate, prefix) = (Arc::clone(&gate), prefix.to_string());
             tokio::spawn(async move {
                 let mut client = Connection::open(&address).await;
                 gate.wait().await;
