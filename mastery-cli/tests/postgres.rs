@@ -7,8 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
@@ -54,21 +53,10 @@ fn serve(db: &str) -> Served {
     Served { child, address }
 }
 
-/// One HTTP/1.1 request on its own connection: (status, body as JSON).
+/// One HTTP/1.1 request: (status, body as JSON).
 fn request(address: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    let body = body.map(|body| body.to_string()).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let (status, body) = common::request(address, method, path, body.as_ref());
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 fn answer(address: &str, token: &str, answer: &str) -> (u16, Value) {

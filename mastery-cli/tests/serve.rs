@@ -3,11 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use common::Home;
+use common::{Home, request};
 use serde_json::{Value, json};
 
 struct Served {
@@ -30,23 +29,6 @@ fn serve(home: &Home) -> Served {
         first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first}")).to_string();
     let teacher_link = lines.next().unwrap().unwrap();
     Served { child, address, teacher_link }
-}
-
-/// One HTTP/1.1 request on its own connection: (status, body).
-fn request(address: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
-    (status, body)
 }
 
 #[test]

@@ -272,6 +272,23 @@ impl PgStore {
         Ok(reader)
     }
 
+    /// The rows `sql` selects for one text parameter, decoded by `decode`.
+    fn rows_for<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        parameter: &str,
+        decode: fn(&Place, &[Row]) -> Result<T, StoreError>,
+    ) -> Pending<T> {
+        let parameter = parameter.to_string();
+        self.read(move |reader, place| {
+            let parameter = parameter.clone();
+            Box::pin(async move {
+                let rows = reader.query(sql, &[&parameter]).await.map_err(|e| unavailable(&place, &e))?;
+                decode(&place, &rows)
+            })
+        })
+    }
+
     /// Runs a read; a read that fails because the connection was lost is tried once more on a
     /// new one (reads change nothing, so trying again is safe).
     fn read<T, F>(&self, read: F) -> Pending<T>
@@ -361,28 +378,15 @@ impl ResponseStore for PgStore {
     }
 
     fn responses(&self, quiz_title: &str) -> Pending<Vec<ResponseRecord>> {
-        let title = quiz_title.to_string();
-        self.read(move |reader, place| {
-            let title = title.clone();
-            Box::pin(async move {
-                let rows =
-                    reader.query(RESPONSE_COLUMNS_BY_QUIZ, &[&title]).await.map_err(|e| unavailable(&place, &e))?;
-                rows.iter().map(|row| response_from_row(&place, row)).collect()
-            })
+        self.rows_for(RESPONSE_COLUMNS_BY_QUIZ, quiz_title, |place, rows| {
+            rows.iter().map(|row| response_from_row(place, row)).collect()
         })
     }
 
     fn responses_per_email(&self, quiz_title: &str) -> Pending<BTreeMap<String, u64>> {
-        let title = quiz_title.to_string();
-        self.read(move |reader, place| {
-            let title = title.clone();
-            Box::pin(async move {
-                let rows = reader
-                    .query("SELECT email, count(*) FROM responses WHERE quiz_title = $1 GROUP BY email", &[&title])
-                    .await
-                    .map_err(|e| unavailable(&place, &e))?;
-                Ok(rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1) as u64)).collect())
-            })
+        let sql = "SELECT email, count(*) FROM responses WHERE quiz_title = $1 GROUP BY email";
+        self.rows_for(sql, quiz_title, |_, rows| {
+            Ok(rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1) as u64)).collect())
         })
     }
 
@@ -406,17 +410,9 @@ impl ResponseStore for PgStore {
 
     fn setting_or_init(&self, name: &str, value: String) -> Pending<String> {
         let submitted = self.submit(WriteOp::SettingIfAbsent { name: name.to_string(), value });
-        let name = name.to_string();
-        let read = self.read(move |reader, place| {
-            let name = name.clone();
-            Box::pin(async move {
-                let rows = reader
-                    .query("SELECT value FROM settings WHERE name = $1", &[&name])
-                    .await
-                    .map_err(|e| unavailable(&place, &e))?;
-                rows.first().map(|row| row.get::<_, String>(0)).ok_or_else(|| {
-                    StoreError::other(StoreErrorKind::Corrupt, &place.shown, format!("the setting {name:?} vanished"))
-                })
+        let read = self.rows_for("SELECT value FROM settings WHERE name = $1", name, |place, rows| {
+            rows.first().map(|row| row.get::<_, String>(0)).ok_or_else(|| {
+                StoreError::other(StoreErrorKind::Corrupt, &place.shown, "a setting vanished right after it was stored")
             })
         });
         Box::pin(async move {
@@ -431,34 +427,13 @@ impl ResponseStore for PgStore {
     }
 
     fn roster(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
-        let title = quiz_title.to_string();
-        self.read(move |reader, place| {
-            let title = title.clone();
-            Box::pin(async move {
-                let rows = reader
-                    .query(
-                        "SELECT email, token_hash FROM roster WHERE quiz_title = $1 ORDER BY email COLLATE \"C\"",
-                        &[&title],
-                    )
-                    .await
-                    .map_err(|e| unavailable(&place, &e))?;
-                Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
-            })
-        })
+        let sql = "SELECT email, token_hash FROM roster WHERE quiz_title = $1 ORDER BY email COLLATE \"C\"";
+        self.rows_for(sql, quiz_title, |_, rows| Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect()))
     }
 
     fn joined(&self, token_hash: &str) -> Pending<Option<(String, String)>> {
-        let hash = token_hash.to_string();
-        self.read(move |reader, place| {
-            let hash = hash.clone();
-            Box::pin(async move {
-                let rows = reader
-                    .query("SELECT quiz_title, email FROM roster WHERE token_hash = $1", &[&hash])
-                    .await
-                    .map_err(|e| unavailable(&place, &e))?;
-                Ok(rows.first().map(|row| (row.get(0), row.get(1))))
-            })
-        })
+        let sql = "SELECT quiz_title, email FROM roster WHERE token_hash = $1";
+        self.rows_for(sql, token_hash, |_, rows| Ok(rows.first().map(|row| (row.get(0), row.get(1)))))
     }
 
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
@@ -481,13 +456,8 @@ impl ResponseStore for PgStore {
     }
 
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {
-        let title = quiz_title.to_string();
-        self.read(move |reader, place| {
-            let title = title.clone();
-            Box::pin(async move {
-                let rows = reader.query(SESSIONS_OF_QUIZ, &[&title]).await.map_err(|e| unavailable(&place, &e))?;
-                rows.iter().map(|row| session_from_row(&place, row)).collect()
-            })
+        self.rows_for(SESSIONS_OF_QUIZ, quiz_title, |place, rows| {
+            rows.iter().map(|row| session_from_row(place, row)).collect()
         })
     }
 
@@ -585,31 +555,21 @@ impl ResponseStore for PgStore {
     }
 
     fn regraded(&self, quiz_title: &str) -> Pending<Regraded> {
-        let title = quiz_title.to_string();
-        self.read(move |reader, place| {
-            let title = title.clone();
-            Box::pin(async move {
-                let rows = reader
-                    .query(
-                        "SELECT session_id, position, verdict, reason FROM regraded_verdicts WHERE regrade_id =
-                            (SELECT max(id) FROM regrades WHERE quiz_title = $1)",
-                        &[&title],
-                    )
-                    .await
-                    .map_err(|e| unavailable(&place, &e))?;
-                let mut regraded = Regraded::new();
-                for row in &rows {
-                    let (session, position): (i64, i64) = (row.get(0), row.get(1));
-                    let kind: String = row.get(2);
-                    let verdict = Verdict::from_kind(&kind, row.get::<_, Option<String>>(3).unwrap_or_default())
-                        .ok_or_else(|| {
-                            StoreError::bad_row(&place.shown, session, format_args!("unknown verdict {kind:?}"))
-                        })?;
-                    let at = mastery_persistence::Place { session: session as u64, position: position as u64 };
-                    regraded.insert(at, verdict);
-                }
-                Ok(regraded)
-            })
+        let sql = "SELECT session_id, position, verdict, reason FROM regraded_verdicts WHERE regrade_id =
+            (SELECT max(id) FROM regrades WHERE quiz_title = $1)";
+        self.rows_for(sql, quiz_title, |place, rows| {
+            let mut regraded = Regraded::new();
+            for row in rows {
+                let (session, position): (i64, i64) = (row.get(0), row.get(1));
+                let kind: String = row.get(2);
+                let verdict = Verdict::from_kind(&kind, row.get::<_, Option<String>>(3).unwrap_or_default())
+                    .ok_or_else(|| {
+                        StoreError::bad_row(&place.shown, session, format_args!("unknown verdict {kind:?}"))
+                    })?;
+                let at = mastery_persistence::Place { session: session as u64, position: position as u64 };
+                regraded.insert(at, verdict);
+            }
+            Ok(regraded)
         })
     }
 }

@@ -142,3 +142,21 @@ pub fn solve(asked: &str) -> i64 {
         other => panic!("unknown operator {other}"),
     }
 }
+
+/// One HTTP/1.1 request to a running `mastery serve`, on its own connection: (status, body).
+pub fn request(address: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
+    (status, body)
+}
