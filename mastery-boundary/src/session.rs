@@ -240,6 +240,11 @@ impl SessionSupervisor {
             let problem = crate::Problem::new("answer", format!("answer must be at most {limit} characters"));
             return Err(MasteryError::Invalid(crate::Problems(vec![problem])));
         }
+        // No text a person types holds a NUL, and some stores (PostgreSQL) cannot keep one.
+        if answer.contains('\0') {
+            let problem = crate::Problem::new("answer", "answer must not contain a NUL character");
+            return Err(MasteryError::Invalid(crate::Problems(vec![problem])));
+        }
         let answer: Box<str> = answer.into();
         self.call(title, email, |deadline, reply| Box::new(SessionCall::Answer(deadline, answer, reply))).await?
     }

@@ -7,6 +7,8 @@
 //! pipe, a file) is read ahead on a thread of its own, as scripts expect.
 
 use std::io::BufRead;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -29,6 +31,9 @@ pub struct Keyboard {
     /// since a run can end (time up) while the editor holds the terminal in raw mode.
     #[cfg(unix)]
     restore: Option<nix::sys::termios::Termios>,
+    /// Set when the run ends, so that an editor handed a prompt just before does not take the
+    /// terminal again after it was put back.
+    ended: Arc<AtomicBool>,
 }
 
 impl Keyboard {
@@ -43,6 +48,7 @@ impl Keyboard {
             prompts: None,
             #[cfg(unix)]
             restore: None,
+            ended: Arc::default(),
         }
     }
 
@@ -57,8 +63,13 @@ impl Keyboard {
         let restore = nix::sys::termios::tcgetattr(std::io::stdin()).ok();
         let (sender, lines) = mpsc::channel(1);
         let (prompts, asked) = std::sync::mpsc::channel::<String>();
+        let ended = Arc::new(AtomicBool::new(false));
+        let run_ended = Arc::clone(&ended);
         std::thread::spawn(move || {
             for prompt in asked {
+                if run_ended.load(Ordering::Acquire) {
+                    return;
+                }
                 let input = match editor.readline(&prompt) {
                     Ok(line) => {
                         if !line.trim().is_empty() {
@@ -83,6 +94,7 @@ impl Keyboard {
             prompts: Some(prompts),
             #[cfg(unix)]
             restore,
+            ended,
         })
     }
 
@@ -107,6 +119,7 @@ impl Keyboard {
 
 impl Drop for Keyboard {
     fn drop(&mut self) {
+        self.ended.store(true, Ordering::Release);
         #[cfg(unix)]
         if let Some(settings) = &self.restore {
             let _ = nix::sys::termios::tcsetattr(std::io::stdin(), nix::sys::termios::SetArg::TCSADRAIN, settings);

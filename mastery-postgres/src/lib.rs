@@ -51,7 +51,14 @@ pub(crate) struct Place {
 }
 
 impl Place {
-    fn new(config: Config) -> Place {
+    fn new(mut config: Config) -> Place {
+        // A database that does not answer (a host gone, a network cut) must fail a write in
+        // seconds, not after the operating system's two hours of keepalive.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(5));
+        }
+        config.keepalives_idle(std::time::Duration::from_secs(10));
+        config.tcp_user_timeout(std::time::Duration::from_secs(20));
         let user = config.get_user().unwrap_or("postgres");
         let host = match config.get_hosts().first() {
             Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),

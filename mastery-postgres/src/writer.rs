@@ -1,7 +1,7 @@
 //! The writer: one connection that commits every write waiting at that moment in one transaction
 //! (group commit), with each run of responses in it inserted by one statement.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use mastery_core::{SessionEnding, Verdict};
@@ -32,8 +32,9 @@ pub(crate) struct WriteRequest {
     pub(crate) acknowledge: oneshot::Sender<Result<u64, StoreError>>,
 }
 
-/// Every response of a run, inserted at once. A response goes in only into a session still open,
-/// before its quiz's stored window closed, and only at a place still free: the rows that went in come back, and any other is then looked
+/// Every response of a run, inserted at once. A response goes in only into a session still open
+/// (the session row is share-locked, so a concurrent ending waits for this insert or wins over
+/// it, never both), before its quiz's stored window closed, and only at a place still free: the rows that went in come back, and any other is then looked
 /// at alone (a retry of the very answer, or another process answering in the session).
 const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer,
         verdict, reason, answered_at_ms, mastery, session_id, position)
@@ -44,7 +45,7 @@ const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, ask
         AS r(quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
              session_id, position, arrival)
     WHERE (r.session_id IS NULL
-           OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ending IS NULL))
+           OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ending IS NULL FOR SHARE))
       AND NOT EXISTS (SELECT 1 FROM offered_quizzes o
                       WHERE o.title = r.quiz_title AND o.closes_at_ms <= r.answered_at_ms)
     ORDER BY r.arrival
@@ -150,53 +151,63 @@ async fn insert_responses(
     transaction: &Transaction<'_>,
     insert: &Statement,
     place: &Place,
-    records: &[&ResponseRecord],
+    all: &[&ResponseRecord],
 ) -> Result<Vec<Outcome>, StoreError> {
     let failed = |error: tokio_postgres::Error| unavailable(place, &error);
+    // PostgreSQL's text holds no NUL: a response with one is refused alone, not with its batch.
+    let records: Vec<&ResponseRecord> = all.iter().copied().filter(|record| !holds_nul(record)).collect();
     let column = |get: fn(&ResponseRecord) -> &str| records.iter().map(|r| get(r)).collect::<Vec<&str>>();
     let substitutions: Vec<String> = records.iter().map(|r| substitutions_to_json(&r.substitutions)).collect();
     let verdicts: Vec<&str> = records.iter().map(|r| r.verdict.kind()).collect();
-    let reasons: Vec<Option<&str>> = records
-        .iter()
-        .map(|r| match &r.verdict {
-            Verdict::Invalid(reason) => Some(reason.as_str()),
-            _ => None,
-        })
-        .collect();
+    let reasons: Vec<Option<&str>> = records.iter().map(|r| invalid_reason(r)).collect();
     let answered: Vec<i64> = records.iter().map(|r| r.answered_at_ms as i64).collect();
     let mastery: Vec<i32> = records.iter().map(|r| r.mastery as i32).collect();
     let sessions: Vec<Option<i64>> = records.iter().map(|r| r.place.map(|p| p.session as i64)).collect();
     let positions: Vec<Option<i64>> = records.iter().map(|r| r.place.map(|p| p.position as i64)).collect();
     let arrival: Vec<i32> = (0..records.len() as i32).collect();
-    let rows = transaction
-        .query(
-            insert,
-            &[
-                &column(|r| &r.quiz_title),
-                &column(|r| &r.template),
-                &column(|r| &r.asked),
-                &substitutions,
-                &column(|r| &r.email),
-                &column(|r| &r.answer),
-                &verdicts,
-                &reasons,
-                &answered,
-                &mastery,
-                &sessions,
-                &positions,
-                &arrival,
-            ],
-        )
-        .await
-        .map_err(failed)?;
+    let rows = match records.is_empty() {
+        true => Vec::new(),
+        false => transaction
+            .query(
+                insert,
+                &[
+                    &column(|r| &r.quiz_title),
+                    &column(|r| &r.template),
+                    &column(|r| &r.asked),
+                    &substitutions,
+                    &column(|r| &r.email),
+                    &column(|r| &r.answer),
+                    &verdicts,
+                    &reasons,
+                    &answered,
+                    &mastery,
+                    &sessions,
+                    &positions,
+                    &arrival,
+                ],
+            )
+            .await
+            .map_err(failed)?,
+    };
     let stored: HashSet<(i64, i64)> =
         rows.iter().filter_map(|row| Some((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))).collect();
+    // A place given twice in one run went in once, for the first copy: every copy is then
+    // compared with what went in, as a retry or a conflict.
+    let mut copies: HashMap<(i64, i64), usize> = HashMap::new();
+    for at in records.iter().filter_map(|record| record.place) {
+        *copies.entry((at.session as i64, at.position as i64)).or_default() += 1;
+    }
     // Responses outside any session come back without a place: all went in unless some were
     // kept out by a closed window, which then says which.
     let placeless = records.iter().filter(|record| record.place.is_none()).count();
     let all_placeless_in = rows.iter().filter(|row| row.get::<_, Option<i64>>(0).is_none()).count() == placeless;
-    let mut outcomes = Vec::with_capacity(records.len());
-    for record in records {
+    let mut outcomes = Vec::with_capacity(all.len());
+    for record in all {
+        if holds_nul(record) {
+            let reason = "a response holding a NUL character cannot be stored";
+            outcomes.push(Err(StoreError::other(StoreErrorKind::Refused, &place.shown, reason)));
+            continue;
+        }
         let Some(at) = record.place else {
             outcomes.push(match all_placeless_in {
                 true => Ok(0),
@@ -208,13 +219,29 @@ async fn insert_responses(
             continue;
         };
         let key = (at.session as i64, at.position as i64);
-        if stored.contains(&key) {
+        if stored.contains(&key) && copies.get(&key) == Some(&1) {
             outcomes.push(Ok(0));
             continue;
         }
         outcomes.push(declined(transaction, place, record, key).await?);
     }
     Ok(outcomes)
+}
+
+fn invalid_reason(record: &ResponseRecord) -> Option<&str> {
+    match &record.verdict {
+        Verdict::Invalid(reason) => Some(reason.as_str()),
+        _ => None,
+    }
+}
+
+/// Whether any text of the response holds a NUL (the substitutions' JSON escapes its own).
+fn holds_nul(record: &ResponseRecord) -> bool {
+    [&record.quiz_title, &record.template, &record.asked, &record.email, &record.answer]
+        .into_iter()
+        .map(String::as_str)
+        .chain(invalid_reason(record))
+        .any(|text| text.contains('\0'))
 }
 
 /// Why a response with a place did not go in: the very answer is already there (a retry: it
@@ -407,11 +434,10 @@ async fn write_one(
         }
         WriteOp::Roster { quiz_title, learners } => {
             transaction.execute("DELETE FROM roster WHERE quiz_title = $1", &[&*quiz_title]).await.map_err(failed)?;
-            let mut learners = std::mem::take(learners);
-            learners.sort();
-            learners.dedup_by(|a, b| a.0 == b.0);
-            let emails: Vec<&str> = learners.iter().map(|(email, _)| email.as_str()).collect();
-            let hashes: Vec<&str> = learners.iter().map(|(_, hash)| hash.as_str()).collect();
+            // An email given twice keeps its last token, as every store does.
+            let learners: std::collections::BTreeMap<String, String> = std::mem::take(learners).into_iter().collect();
+            let emails: Vec<&str> = learners.keys().map(String::as_str).collect();
+            let hashes: Vec<&str> = learners.values().map(String::as_str).collect();
             transaction
                 .execute(
                     "INSERT INTO roster (quiz_title, email, token_hash)

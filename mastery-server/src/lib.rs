@@ -109,12 +109,14 @@ struct Inner {
     events: Mutex<HashMap<String, broadcast::Sender<(String, String)>>>,
     options: ServerOptions,
     shutdown: CancellationToken,
-    /// When this server last read the offered quizzes from the store.
-    synced: Mutex<Option<tokio::time::Instant>>,
+    /// When this server last read the offered quizzes from the store; held while it reads, so
+    /// that a request arriving meanwhile waits for what the read finds.
+    synced: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Where events go to be announced to other servers, one after another (`None`: a store
+    /// without announcements).
+    announcer: Option<tokio::sync::mpsc::Sender<String>>,
     /// This server among those announcing on the store, so that it skips its own announcements.
     origin: String,
-    /// Whether the store carries announcements to other servers (PostgreSQL does).
-    announcing: bool,
 }
 
 /// A quiz the server offers.
@@ -141,6 +143,19 @@ struct SessionEntry {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A task that announces events through `store` one after another, in the order they happened.
+fn announce_in_order(store: Arc<dyn ResponseStore>) -> tokio::sync::mpsc::Sender<String> {
+    let (announcer, mut events) = tokio::sync::mpsc::channel::<String>(4_096);
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let Err(error) = store.announce(event).await {
+                tracing::debug!(%error, "an announcement was not sent");
+            }
+        }
+    });
+    announcer
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -170,9 +185,9 @@ impl Server {
                 events: Mutex::default(),
                 options,
                 shutdown: CancellationToken::new(),
-                synced: Mutex::new(None),
+                synced: tokio::sync::Mutex::new(None),
                 origin: token::random_hex(8),
-                announcing: announcements.is_some(),
+                announcer: announcements.is_some().then(|| announce_in_order(Arc::clone(app.store()))),
             }),
         };
         tokio::spawn(server.clone().release_idle_sessions());
@@ -300,17 +315,15 @@ impl Server {
     /// quiz given or scheduled through another server is known here within a second. A store that
     /// cannot say is logged, and the request goes on with what this server knows.
     async fn catch_up(&self) {
+        let mut synced = self.inner.synced.lock().await;
         let now = tokio::time::Instant::now();
-        {
-            let mut synced = lock(&self.inner.synced);
-            if synced.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
-                return;
-            }
-            *synced = Some(now);
+        if synced.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+            return;
         }
         if let Err(error) = self.sync_offered().await {
             tracing::warn!(%error, "cannot read the offered quizzes from the store");
         }
+        *synced = Some(now);
     }
 
     /// Has this server's Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`.
@@ -342,7 +355,7 @@ impl Server {
     /// publishes one and most quizzes have no teacher watching.
     fn publish(&self, title: &str, kind: &str, data: impl FnOnce() -> serde_json::Value) {
         let sender = lock(&self.inner.events).get(title).filter(|sender| sender.receiver_count() > 0).cloned();
-        if sender.is_none() && !self.inner.announcing {
+        if sender.is_none() && self.inner.announcer.is_none() {
             return;
         }
         let data = data();
@@ -352,16 +365,13 @@ impl Server {
         }
         // Every server closes a quiz itself, from the window they share: each tells its own
         // watchers that time is up, and none need hear it from another.
-        if self.inner.announcing && kind != "time_up" {
-            // Other servers' watchers hear it through the store, off the answer's path.
+        if let Some(announcer) = self.inner.announcer.as_ref().filter(|_| kind != "time_up") {
+            // Other servers' watchers hear it through the store, off the answer's path; when the
+            // store falls behind, live views miss some progress rather than the server queueing
+            // without bound.
             let origin = &self.inner.origin;
             let message = serde_json::json!({ "origin": origin, "title": title, "kind": kind, "data": data });
-            let store = Arc::clone(&self.inner.store);
-            tokio::spawn(async move {
-                if let Err(error) = store.announce(message.to_string()).await {
-                    tracing::debug!(%error, "an announcement was not sent");
-                }
-            });
+            let _ = announcer.try_send(message.to_string());
         }
     }
 

@@ -71,3 +71,29 @@ async fn a_process_holding_a_stale_session_is_refused_and_no_second_history_is_w
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_in_an_answer_is_refused_at_the_boundary_and_by_the_store_alone_not_with_its_batch() {
+    let Some(schema) = Schema::create().await else { return };
+    let app = app(&schema).await;
+    app.mastery().take_quiz_with("Arithmetic", EMAIL, TakeOptions { seed: 3, restart: false }).await.unwrap();
+    app.mastery().select_question("Arithmetic", EMAIL).await.unwrap();
+    let refused = app.mastery().answer_question("Arithmetic", EMAIL, "4\u{0}").await.unwrap_err();
+    assert!(matches!(refused, MasteryError::Invalid(_)), "{refused}");
+
+    // Straight to the store, beside another learner's answer that may share its commit.
+    let store = app.store();
+    let mut quiz = demo_quiz();
+    quiz.select_question(&mut mastery_core::SplitMix64::new(1)).unwrap();
+    let response = |email: &str, answer: &str| {
+        let at = mastery_core::Timestamp::from_millis(1);
+        mastery_persistence::ResponseRecord::from(&mastery_core::Response::new(&quiz, email, answer, at).unwrap())
+    };
+    let (nul, plain) = tokio::join!(
+        store.record(response("nul@example.com", "4\u{0}")),
+        store.record(response("bo@example.com", "4"))
+    );
+    assert_eq!(nul.unwrap_err().kind, mastery_persistence::StoreErrorKind::Refused);
+    plain.unwrap();
+    app.shutdown().await.unwrap();
+}

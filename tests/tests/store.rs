@@ -192,6 +192,20 @@ for_each_store! {
         assert_eq!(answers, ["3"]);
     };
 
+    two_answers_sent_at_once_for_one_place_make_one_history => |store: Arc<dyn ResponseStore>| async move {
+        let id = store.start_session(new_session("ada@example.com")).await.unwrap();
+        // Sent together, they can share one commit: still one goes in and the other is refused.
+        let (first, second) =
+            tokio::join!(store.record(at(record("ada@example.com", "3"), id, 0)), store.record(at(record("ada@example.com", "4"), id, 0)));
+        let refused: Vec<StoreErrorKind> = [first, second].into_iter().filter_map(|outcome| outcome.err().map(|e| e.kind)).collect();
+        assert_eq!(refused, [StoreErrorKind::Conflict]);
+        // The very same answer twice at once is one answer.
+        let (first, second) =
+            tokio::join!(store.record(at(record("ada@example.com", "5"), id, 1)), store.record(at(record("ada@example.com", "5"), id, 1)));
+        assert!(first.is_ok() && second.is_ok());
+        assert_eq!(store.responses("Math").await.unwrap().len(), 2);
+    };
+
     an_answer_after_the_stored_window_closed_is_never_taken => |store: Arc<dyn ResponseStore>| async move {
         // `record` answers at 1_700_000_000_123 ms; the window closes a second later.
         let closes = 1_700_000_001_123;
@@ -246,7 +260,8 @@ for_each_store! {
         store.set_roster("Math", vec![("b@x.y".into(), "hash-b".into()), ("a@x.y".into(), "hash-a".into())]).await.unwrap();
         assert_eq!(store.roster("Math").await.unwrap(), [("a@x.y".to_string(), "hash-a".to_string()), ("b@x.y".into(), "hash-b".into())]);
         assert_eq!(store.joined("hash-b").await.unwrap(), Some(("Math".to_string(), "b@x.y".to_string())));
-        store.set_roster("Math", vec![("a@x.y".into(), "hash-a2".into())]).await.unwrap();
+        store.set_roster("Math", vec![("a@x.y".into(), "hash-a1".into()), ("a@x.y".into(), "hash-a2".into())]).await.unwrap();
+        assert_eq!(store.roster("Math").await.unwrap(), [("a@x.y".to_string(), "hash-a2".to_string())], "the last token given wins");
         assert_eq!(store.joined("hash-b").await.unwrap(), None, "a new roster replaces the old one");
         assert!(store.roster("Other").await.unwrap().is_empty());
         let id = store.start_session(new_session("a@x.y")).await.unwrap();
