@@ -107,11 +107,18 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// A PostgreSQL error, classified: a lost connection is `Unavailable` (try again later), a unique
-/// key is a `Conflict`, anything else is `Refused`.
+/// A PostgreSQL error, classified: a lost connection or a transaction rolled back for another's
+/// sake is `Unavailable` (try again later), a unique key is a `Conflict`, anything else is
+/// `Refused`.
 pub(crate) fn unavailable(place: &Place, error: &tokio_postgres::Error) -> StoreError {
+    use tokio_postgres::error::SqlState;
     let kind = match error.code() {
-        Some(code) if *code == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => StoreErrorKind::Conflict,
+        Some(code) if *code == SqlState::UNIQUE_VIOLATION => StoreErrorKind::Conflict,
+        // Two servers' transactions in each other's way: the batch was rolled back whole, and the
+        // same writes can go again.
+        Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE => {
+            StoreErrorKind::Unavailable
+        }
         Some(_) => StoreErrorKind::Refused,
         None => StoreErrorKind::Unavailable,
     };
