@@ -124,3 +124,53 @@ fn a_paused_server_that_wakes_with_a_stale_session_is_refused_then_serves_the_ri
     assert_eq!(answer(&a.address, &token, "-999").0, 200);
     assert_eq!(stored_responses(&db), 3, "one history: the refused answer was not stored");
 }
+
+#[test]
+fn a_server_killed_with_an_answer_in_flight_leaves_it_stored_once_or_not_at_all() {
+    let Some((_runtime, schema)) = schema() else { return };
+    let db = schema.url();
+    let (mut a, b) = (serve(&db), serve(&db));
+    let (_, started) =
+        request(&a.address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": "cy@example.com"})));
+    let token = started["session"].as_str().unwrap().to_string();
+    let (_, first) = answer(&a.address, &token, "-1000");
+    let asked = first["question"].clone();
+    // The answer's reply may never come: the server dies while it is on its way.
+    let address = a.address.clone();
+    let path = format!("/api/sessions/{token}/answers");
+    let in_flight = std::thread::spawn(move || {
+        let mut connection = std::net::TcpStream::connect(&address).unwrap();
+        let body = json!({"answer": "-999"}).to_string();
+        let sent = std::io::Write::write_all(
+            &mut connection,
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        let mut reply = String::new();
+        let _ = connection.read_to_string(&mut reply);
+        (sent.is_ok(), reply)
+    });
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let (_, reply) = in_flight.join().unwrap();
+
+    // Whatever the learner heard, the store has the answer once or not at all, and the other
+    // server's question agrees with it.
+    let (status, read) = request(&b.address, "GET", &format!("/api/sessions/{token}"), None);
+    assert_eq!(status, 200, "{read}");
+    let stored = stored_responses(&db);
+    match stored {
+        1 => assert_eq!(read["question"], asked, "not taken: the same question stands"),
+        2 => assert_ne!(read["question"], asked, "taken: the next question"),
+        other => panic!("{other} answers stored; the reply the learner got: {reply:?}"),
+    }
+    if reply.starts_with("HTTP/1.1 200") {
+        assert_eq!(stored, 2, "an acknowledged answer is stored");
+    }
+    // The learner goes on through B either way.
+    assert_eq!(answer(&b.address, &token, "-998").0, 200);
+    assert_eq!(stored_responses(&db), stored + 1);
+}
