@@ -44,7 +44,8 @@ fn first_question(db: &std::path::Path) -> Duration {
         .unwrap();
     // Runs after the first resume the learner's open session: a `resumed` event comes first.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first_question = lines.by_ref().take(2).map(Result::unwrap).find(|line| line.contains("\"event\":\"question\""));
+    let first_question =
+        lines.by_ref().take(2).map(Result::unwrap).find(|line| line.contains("\"event\":\"question\""));
     let elapsed = start.elapsed();
     assert!(first_question.is_some(), "no question among the first two events");
     drop(child.stdin.take());
