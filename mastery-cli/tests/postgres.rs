@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::{Served, serving};
 use serde_json::{Value, json};
 use tests::postgres::Schema;
 
@@ -20,43 +20,24 @@ fn schema() -> Option<(tokio::runtime::Runtime, Schema)> {
     Some((runtime, schema))
 }
 
-struct Served {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(db: &str) -> Served {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("mastery"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-        .env_remove("MASTERY_TEACHER_TOKEN")
-        .env_remove("MASTERY_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The address, then the teacher link, which is read too: the server goes on either way.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (Some(Ok(first)), Some(Ok(_teacher))) = (lines.next(), lines.next()) else {
-        let mut stderr = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-        panic!("mastery serve --db {db} stopped: {stderr}");
-    };
-    let address =
-        first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first}")).to_string();
-    Served { child, address }
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin!("mastery"));
+    command.args(["serve", "--listen", "127.0.0.1:0", "--db", db]);
+    serving(command)
 }
 
 /// One HTTP/1.1 request: (status, body as JSON).
 fn request(address: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let (status, body) = common::request(address, method, path, body.as_ref());
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// Starts a session of the demo for `email` through the server at `address`; gives its token.
+fn start(address: &str, email: &str) -> String {
+    let (status, started) =
+        request(address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": email})));
+    assert_eq!(status, 201, "{started}");
+    started["session"].as_str().unwrap().to_string()
 }
 
 fn answer(address: &str, token: &str, answer: &str) -> (u16, Value) {
@@ -83,10 +64,7 @@ fn a_learner_goes_on_through_another_server_after_the_first_is_killed() {
     let Some((_runtime, schema)) = schema() else { return };
     let db = schema.url();
     let (mut a, b) = (serve(&db), serve(&db));
-    let (status, started) =
-        request(&a.address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": "ada@example.com"})));
-    assert_eq!(status, 201, "{started}");
-    let token = started["session"].as_str().unwrap().to_string();
+    let token = start(&a.address, "ada@example.com");
     assert_eq!(answer(&a.address, &token, "-1000").0, 200);
     let (status, acknowledged) = answer(&a.address, &token, "-999");
     assert_eq!(status, 200, "{acknowledged}");
@@ -106,9 +84,7 @@ fn a_paused_server_that_wakes_with_a_stale_session_is_refused_then_serves_the_ri
     let Some((_runtime, schema)) = schema() else { return };
     let db = schema.url();
     let (a, b) = (serve(&db), serve(&db));
-    let (_, started) =
-        request(&a.address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": "bo@example.com"})));
-    let token = started["session"].as_str().unwrap().to_string();
+    let token = start(&a.address, "bo@example.com");
     assert_eq!(answer(&a.address, &token, "-1000").0, 200);
 
     signal(&a, "STOP");
@@ -130,32 +106,18 @@ fn a_server_killed_with_an_answer_in_flight_leaves_it_stored_once_or_not_at_all(
     let Some((_runtime, schema)) = schema() else { return };
     let db = schema.url();
     let (mut a, b) = (serve(&db), serve(&db));
-    let (_, started) =
-        request(&a.address, "POST", "/api/sessions", Some(json!({"quiz": "Arithmetic", "email": "cy@example.com"})));
-    let token = started["session"].as_str().unwrap().to_string();
+    let token = start(&a.address, "cy@example.com");
     let (_, first) = answer(&a.address, &token, "-1000");
     let asked = first["question"].clone();
     // The answer's reply may never come: the server dies while it is on its way.
     let address = a.address.clone();
     let path = format!("/api/sessions/{token}/answers");
     let in_flight = std::thread::spawn(move || {
-        let mut connection = std::net::TcpStream::connect(&address).unwrap();
-        let body = json!({"answer": "-999"}).to_string();
-        let sent = std::io::Write::write_all(
-            &mut connection,
-            format!(
-                "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        );
-        let mut reply = String::new();
-        let _ = connection.read_to_string(&mut reply);
-        (sent.is_ok(), reply)
+        common::exchange(&address, "POST", &path, Some(&json!({"answer": "-999"}))).unwrap_or_default()
     });
     a.child.kill().unwrap();
     a.child.wait().unwrap();
-    let (_, reply) = in_flight.join().unwrap();
+    let reply = in_flight.join().unwrap();
 
     // Whatever the learner heard, the store has the answer once or not at all, and the other
     // server's question agrees with it.

@@ -3,32 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
-use common::{Home, request};
+use common::{Home, Served, request, serving};
 use serde_json::{Value, json};
 
-struct Served {
-    child: Child,
-    address: String,
-    teacher_link: String,
-}
-
 fn serve(home: &Home) -> Served {
-    let mut child = home
-        .mastery(&["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("MASTERY_TEACHER_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let address =
-        first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first}")).to_string();
-    let teacher_link = lines.next().unwrap().unwrap();
-    Served { child, address, teacher_link }
+    serving(home.mastery(&["serve", "--listen", "127.0.0.1:0"]))
 }
 
 #[test]

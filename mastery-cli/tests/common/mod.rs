@@ -143,20 +143,62 @@ pub fn solve(asked: &str) -> i64 {
     }
 }
 
-/// One HTTP/1.1 request to a running `mastery serve`, on its own connection: (status, body).
-pub fn request(address: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+/// One HTTP/1.1 request to a running `mastery serve`, on its own connection: the whole reply as
+/// it came, which is empty or cut short when the server died on the way.
+pub fn exchange(address: &str, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<String> {
     use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let mut stream = std::net::TcpStream::connect(address)?;
     let body = body.map(Value::to_string).unwrap_or_default();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    )
-    .unwrap();
+    )?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
+/// One HTTP/1.1 request to a running `mastery serve`, on its own connection: (status, body).
+pub fn request(address: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    let response = exchange(address, method, path, body).unwrap();
     let status = response[9..12].parse().unwrap();
     let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
     (status, body)
+}
+
+/// A `mastery serve` process, killed (if it still runs) when dropped.
+pub struct Served {
+    pub child: Child,
+    pub address: String,
+    pub teacher_link: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `command`, a `mastery serve --listen HOST:0`, and reads the two lines it prints first:
+/// the address it took and the teacher link. A server that stops before is a failure that shows
+/// its stderr.
+pub fn serving(mut command: Command) -> Served {
+    let mut child = command
+        .env_remove("MASTERY_TEACHER_TOKEN")
+        .env_remove("MASTERY_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (Some(Ok(first)), Some(Ok(teacher_link))) = (lines.next(), lines.next()) else {
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        panic!("mastery serve stopped before it listened: {stderr}");
+    };
+    let address =
+        first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first}")).to_string();
+    Served { child, address, teacher_link }
 }
