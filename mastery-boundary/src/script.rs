@@ -327,12 +327,15 @@ impl Script {
 fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
     // An error inside a script-defined function comes wrapped; the inner one says what happened.
     let inner = error.unwrap_inner();
-    let message = match inner {
-        EvalAltResult::ErrorTooManyOperations(_) => "script ran too long (operation limit reached)".into(),
+    // A limit is the whole script's: where it happened to be stopped says nothing.
+    let limit = |message: String| (message, false);
+    let located = |message: String| (message, true);
+    let (message, has_place) = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => limit("script ran too long (operation limit reached)".into()),
         EvalAltResult::ErrorTerminated(..) => {
-            format!("script ran too long (time budget of {time_budget:?} used up)")
+            limit(format!("script ran too long (time budget of {time_budget:?} used up)"))
         }
-        EvalAltResult::ErrorStackOverflow(_) => "script recursed too deeply".into(),
+        EvalAltResult::ErrorStackOverflow(_) => limit("script recursed too deeply".into()),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let what = match what.as_str() {
                 "Length of string" => "a text",
@@ -340,10 +343,10 @@ fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
                 "Size of object map" => "a map",
                 _ => "a value",
             };
-            format!("script built {what} too large")
+            limit(format!("script built {what} too large"))
         }
-        EvalAltResult::ErrorFunctionNotFound(signature, _) => not_available(signature),
-        EvalAltResult::ErrorArithmetic(message, _) => format!("script failed: {}", lower_first(message)),
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => located(not_available(signature)),
+        EvalAltResult::ErrorArithmetic(message, _) => located(format!("script failed: {}", lower_first(message))),
         other => {
             let message = other.to_string();
             let first = message.lines().next().unwrap_or_default();
@@ -352,18 +355,10 @@ fn describe(error: &EvalAltResult, time_budget: Duration) -> String {
                 Some(cut) if first.ends_with(')') => &first[..cut],
                 _ => first,
             };
-            format!("script failed: {}", quiz_words(&lower_first(first)))
+            located(format!("script failed: {}", quiz_words(&lower_first(first))))
         }
     };
-    // A limit is the whole script's: where it happened to be stopped says nothing.
-    let limit = matches!(
-        inner,
-        EvalAltResult::ErrorTooManyOperations(_)
-            | EvalAltResult::ErrorTerminated(..)
-            | EvalAltResult::ErrorStackOverflow(_)
-            | EvalAltResult::ErrorDataTooLarge(..)
-    );
-    let position = [inner.position(), error.position()].into_iter().find(|position| !position.is_none() && !limit);
+    let position = [inner.position(), error.position()].into_iter().find(|position| has_place && !position.is_none());
     match position.and_then(|position| position.line().zip(position.position())) {
         Some(position) => ScriptError { message, position: Some(position) }.to_string(),
         None => message,
