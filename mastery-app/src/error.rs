@@ -23,6 +23,19 @@ pub enum AppError {
         /// Which kind of store it names.
         store: String,
     },
+    /// A PostgreSQL database was given where only a SQLite file can be opened without a
+    /// connection ([`App::open`](crate::App::open), [`open_store`](crate::open_store)).
+    #[error("the store {location} is a PostgreSQL database: open it with App::connect or connect_store")]
+    NeedsConnecting {
+        /// The URL, with any password masked.
+        location: String,
+    },
+    /// A PostgreSQL database was given to a build without the `postgres` feature.
+    #[error("cannot use the store {location}: this build has no PostgreSQL store (mastery-app's `postgres` feature)")]
+    NoPostgres {
+        /// The URL, with any password masked.
+        location: String,
+    },
     /// The database's folder could not be created.
     #[error("cannot create the database folder {}: {source}", path.display())]
     CreateFolder {

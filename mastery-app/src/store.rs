@@ -147,10 +147,7 @@ pub fn open_store_for_reading(location: &StoreLocation) -> Result<Option<Arc<dyn
 }
 
 fn needs_connecting(url: &str) -> AppError {
-    AppError::UnsupportedStore {
-        location: without_password(url),
-        store: "PostgreSQL without connecting first (use connect_store)".into(),
-    }
+    AppError::NeedsConnecting { location: without_password(url) }
 }
 
 #[cfg(feature = "postgres")]
@@ -160,10 +157,7 @@ async fn connect_postgres(url: &str) -> Result<Arc<dyn ResponseStore>, AppError>
 
 #[cfg(not(feature = "postgres"))]
 async fn connect_postgres(url: &str) -> Result<Arc<dyn ResponseStore>, AppError> {
-    Err(AppError::UnsupportedStore {
-        location: without_password(url),
-        store: "PostgreSQL (this build was made without the `postgres` feature)".into(),
-    })
+    Err(AppError::NoPostgres { location: without_password(url) })
 }
 
 fn create_private_folder(folder: &Path) -> std::io::Result<()> {
@@ -230,6 +224,7 @@ mod tests {
         let postgres = StoreLocation::Postgres("postgres://ada:s3cret@host/db".into());
         let refused = open_store(&postgres).err().expect("a URL needs connecting").to_string();
         assert!(refused.contains("postgres://ada:***@host/db"), "{refused}");
+        assert!(refused.contains("open it with App::connect"), "says how to open it: {refused}");
     }
 
     #[test]
