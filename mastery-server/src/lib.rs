@@ -245,6 +245,12 @@ impl Server {
         lock(&self.inner.quizzes).get(title).cloned()
     }
 
+    /// The version and window of the quiz this server offers as `title`, read without copying
+    /// the quiz.
+    fn offered_here(&self, title: &str) -> Option<(String, Option<(u64, u64)>)> {
+        lock(&self.inner.quizzes).get(title).map(|entry| (entry.quiz.version().to_string(), entry.window))
+    }
+
     /// Whether learners may take the quiz now.
     fn is_open_now(entry: &QuizEntry) -> bool {
         entry.window.is_none_or(|(opens, closes)| (opens..closes).contains(&now_ms()))
@@ -285,10 +291,9 @@ impl Server {
     /// logged and skipped.
     pub async fn sync_offered(&self) -> Result<(), ServerError> {
         for offered in self.inner.store.offered_quizzes().await? {
-            let known = self.quiz(&offered.title);
-            let known_version = known.as_ref().map(|entry| entry.quiz.version().to_string());
+            let known = self.offered_here(&offered.title);
             if let Some(source) = offered.source.as_deref()
-                && known_version.as_deref() != offered.version.as_deref()
+                && known.as_ref().map(|(version, _)| version.as_str()) != offered.version.as_deref()
             {
                 match mastery_boundary::parse_quiz_text(&offered.title, source, &mastery_boundary::Validator::default())
                 {
@@ -300,7 +305,7 @@ impl Server {
                 }
             }
             let Some((opens, closes)) = offered.window else { continue };
-            let current = self.quiz(&offered.title).map(|entry| entry.window);
+            let current = self.offered_here(&offered.title).map(|(_, window)| window);
             // A window already closed is applied too: the Proctor closes the quiz at once.
             if matches!(current, Some(window) if window != Some((opens, closes))) {
                 self.schedule_here(&offered.title, opens, closes)
