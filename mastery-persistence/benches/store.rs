@@ -66,8 +66,7 @@ fn postgres(runtime: &tokio::runtime::Runtime, url: &str, drive: Duration) {
             Arc::new(runtime.block_on(PgStore::connect_with_options(config, options)).unwrap());
         let measured = drive_writers(runtime, Arc::clone(&store), writers, drive);
         drop(store);
-        // The store's connections close as its tasks see it dropped.
-        std::thread::sleep(Duration::from_millis(200));
+        // FORCE ends the store's connections, which close as their tasks see it dropped.
         let drop_it = format!("DROP DATABASE {database} WITH (FORCE)");
         runtime.block_on(admin.batch_execute(&drop_it)).unwrap();
         measured

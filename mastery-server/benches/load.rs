@@ -106,6 +106,15 @@ struct Figures {
     p99: f64,
 }
 
+/// The figures of every client's latencies, over the time since `started`.
+async fn gathered(tasks: Vec<tokio::task::JoinHandle<Vec<f64>>>, started: Instant) -> Figures {
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    figures(latencies, started.elapsed())
+}
+
 fn figures(mut latencies: Vec<f64>, elapsed: Duration) -> Figures {
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(f64::NAN);
@@ -200,11 +209,7 @@ async fn closed_loop(
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    figures(latencies, started.elapsed())
+    gathered(tasks, started).await
 }
 
 /// Every learner asks for a session at the same instant; returns their tokens.
@@ -277,11 +282,7 @@ async fn human_pace(address: &str, tokens: &[String], drive: Duration) -> Figure
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    figures(latencies, started.elapsed())
+    gathered(tasks, started).await
 }
 
 /// This process's resident memory, in KiB (Linux).
