@@ -51,6 +51,10 @@ pub enum Event<'a> {
         /// `reveal = "after_incorrect"`.
         #[serde(skip_serializing_if = "Option::is_none")]
         expected: Option<&'a str>,
+        /// `true` for an answer given in an exam's grace period, after the learner's time was
+        /// up; absent otherwise.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        overdue: bool,
     },
     /// The learner's open session was resumed: it comes before the first question.
     Resumed {
@@ -112,6 +116,7 @@ impl<'a> Event<'a> {
             streak: answered.streak,
             reason,
             expected: answered.expected.as_deref(),
+            overdue: answered.overdue,
         }
     }
 

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use mastery_boundary::{
-    OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture, ResponsePort, SessionStart, StoredTurn,
-    Withdrawal,
+    EndedAttempt, OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture, ResponsePort,
+    SessionStart, StoredTurn, Withdrawal,
 };
-use mastery_core::{Response, SessionEnding, Timestamp};
-use mastery_persistence::{NewSession, ResponseRecord, ResponseStore, StoreError, StoreErrorKind};
+use mastery_core::{Deadline, Response, SessionEnding, Timestamp};
+use mastery_persistence::{NewSession, ResponseRecord, ResponseStore, SessionRecord, StoreError, StoreErrorKind};
 
 /// A [`ResponsePort`] that records into any [`ResponseStore`].
 ///
@@ -44,7 +44,15 @@ impl ResponsePort for StorePort {
                 })
                 .collect();
             let session = stored.session;
-            Ok(Some(OpenSession { id: session.id, version: session.quiz_version, seed: session.seed, answers }))
+            let deadline = deadline_of(&session);
+            Ok(Some(OpenSession {
+                id: session.id,
+                version: session.quiz_version,
+                seed: session.seed,
+                answers,
+                started_at: Timestamp::from_millis(session.started_at_ms),
+                deadline,
+            }))
         })
     }
 
@@ -55,13 +63,35 @@ impl ResponsePort for StorePort {
             email: start.email.to_string(),
             seed: start.seed,
             started_at_ms: start.at.as_millis(),
+            due_at_ms: start.deadline.map(|deadline| deadline.due_at.as_millis()),
+            closes_at_ms: start.deadline.map(|deadline| deadline.closes_at.as_millis()),
         }))
+    }
+
+    fn ended_attempt(&self, title: &str, email: &str) -> PortFuture<Option<EndedAttempt>> {
+        let latest = self.0.latest_session(title, email);
+        recorded(async move {
+            let latest = latest.await?;
+            Ok(latest.and_then(|session| session.ending.map(|ending| EndedAttempt { id: session.id, ending })))
+        })
+    }
+
+    fn set_deadline(&self, id: u64, deadline: Option<Deadline>) -> PortFuture<bool> {
+        let due_at = deadline.map(|deadline| deadline.due_at.as_millis());
+        let closes_at = deadline.map(|deadline| deadline.closes_at.as_millis());
+        recorded(self.0.set_session_deadline(id, due_at, closes_at))
     }
 
     fn end_session(&self, id: u64, ending: SessionEnding, at: Timestamp, reason: Option<String>) -> PortFuture<()> {
         let ended = self.0.end_session(id, ending, at.as_millis(), reason);
         recorded(async move { ended.await.map(drop) })
     }
+}
+
+/// A stored session's own deadline; both instants are stored together.
+fn deadline_of(session: &SessionRecord) -> Option<Deadline> {
+    let (due_at, closes_at) = (session.due_at_ms?, session.closes_at_ms?);
+    Some(Deadline { due_at: Timestamp::from_millis(due_at), closes_at: Timestamp::from_millis(closes_at) })
 }
 
 fn record_at(place: Place, response: &Response) -> ResponseRecord {

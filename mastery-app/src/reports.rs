@@ -120,6 +120,10 @@ pub struct SessionRow<'a> {
     pub invalid: u64,
     /// Templates mastered in the session, in the order they were mastered.
     pub mastered: &'a [String],
+    /// When the learner's time was up, for an exam (RFC 3339), else `null`.
+    pub due_at: Option<String>,
+    /// Answers given after `due_at`, in the exam's grace period.
+    pub overdue: u64,
 }
 
 impl<'a> From<&'a SessionReport> for SessionRow<'a> {
@@ -136,6 +140,8 @@ impl<'a> From<&'a SessionReport> for SessionRow<'a> {
             correct: row.correct,
             invalid: row.invalid,
             mastered: &row.mastered,
+            due_at: session.due_at_ms.map(rfc3339),
+            overdue: row.overdue,
         }
     }
 }
@@ -224,19 +230,7 @@ pub fn csv_field(value: &str) -> String {
 /// assert_eq!(mastery_app::rfc3339(1_764_374_400_000), "2025-11-29T00:00:00Z");
 /// ```
 pub fn rfc3339(ms: u64) -> String {
-    let seconds = ms / 1000;
-    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
-    // Howard Hinnant's civil-from-days, for days since 1970-01-01.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", in_day / 3600, in_day % 3600 / 60, in_day % 60)
+    mastery_boundary::format_rfc3339(ms)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use mastery_core::QuizError;
+use mastery_core::{QuizError, SessionEnding, Timestamp};
 
 use crate::port::RecordError;
 use crate::problem::Problems;
@@ -67,6 +67,38 @@ pub enum MasteryError {
         /// How long the session waited, in all.
         waited: Duration,
     },
+    /// The learner's exam window has not opened yet, or has closed.
+    #[error("the exam {title:?} is not open for {email}: {}", describe_not_open(*opens_at, *closed_at))]
+    NotOpen {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+        /// When it opens, if it has not yet.
+        opens_at: Option<Timestamp>,
+        /// When it closed, if it has.
+        closed_at: Option<Timestamp>,
+    },
+    /// The learner's time is up: the answer came after their session closed and was not stored.
+    #[error("time is up for {email} in quiz {title:?}: the session closed at {}; the answer was not stored", crate::format_rfc3339(closed_at.as_millis()))]
+    TimeUp {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+        /// When the session closed.
+        closed_at: Timestamp,
+    },
+    /// The learner has already taken this exam, which allows one attempt.
+    #[error("{email} has already taken the exam {title:?} (the attempt ended: {})", ending.as_str())]
+    AttemptUsed {
+        /// The quiz.
+        title: String,
+        /// The learner.
+        email: String,
+        /// How the attempt ended.
+        ending: SessionEnding,
+    },
     /// The system is shut down, or the worker behind this call is gone for good.
     #[error("mastery is shut down")]
     ShutDown,
@@ -75,5 +107,13 @@ pub enum MasteryError {
 impl From<QuizError> for MasteryError {
     fn from(error: QuizError) -> Self {
         MasteryError::Quiz(error)
+    }
+}
+
+fn describe_not_open(opens_at: Option<Timestamp>, closed_at: Option<Timestamp>) -> String {
+    match (opens_at, closed_at) {
+        (Some(opens_at), _) => format!("it opens at {}", crate::format_rfc3339(opens_at.as_millis())),
+        (None, Some(closed_at)) => format!("it closed at {}", crate::format_rfc3339(closed_at.as_millis())),
+        (None, None) => "it is closed".to_string(),
     }
 }

@@ -17,12 +17,52 @@ pub struct QuizFields {
     pub mastery: Option<i64>,
     /// Whether learners see the expected answer: `"never"` (the default) or `"after_incorrect"`.
     pub reveal: Option<String>,
+    /// Exam settings (the `[exam]` table); `None`: a practice quiz.
+    pub exam: Option<ExamFields>,
+}
+
+/// A quiz's exam settings as written: instants in RFC 3339, durations as people write them
+/// (`45m`, `1h30m`).
+///
+/// ```toml
+/// [exam]
+/// opens_at = "2026-12-01T09:00:00Z"
+/// closes_at = "2026-12-01T11:00:00Z"
+/// time_limit = "45m"     # per learner, from when they start
+/// grace_period = "5m"    # answers stored as overdue; without it the session ends at once
+/// idle_limit = "20m"     # a session without an answer this long is ended as abandoned
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamFields {
+    /// When learners may start (with `closes_at`).
+    pub opens_at: Option<String>,
+    /// When the quiz closes (with `opens_at`).
+    pub closes_at: Option<String>,
+    /// How long each attempt may last, from the learner's start.
+    pub time_limit: Option<String>,
+    /// How long after a learner's time is up answers are still stored, marked overdue.
+    pub grace_period: Option<String>,
+    /// How long a session may go without an answer before it is ended as abandoned.
+    pub idle_limit: Option<String>,
+}
+
+/// One learner's own exam settings as a teacher gives them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerOverrideFields {
+    /// More time: a duration (`15m`) or a percentage of the time limit (`50%`).
+    pub extra_time: Option<String>,
+    /// The learner's own window opens (with `closes_at`), in RFC 3339.
+    pub opens_at: Option<String>,
+    /// The learner's own window closes (with `opens_at`), in RFC 3339.
+    pub closes_at: Option<String>,
 }
 
 impl QuizFields {
     /// Fields with a title and the default mastery.
     pub fn titled(title: impl Into<String>) -> Self {
-        QuizFields { title: Some(title.into()), mastery: None, reveal: None }
+        QuizFields { title: Some(title.into()), mastery: None, reveal: None, exam: None }
     }
 
     /// The same fields with `mastery` set.

@@ -48,6 +48,7 @@
 mod call;
 mod check;
 mod coarse_clock;
+mod duration;
 mod error;
 mod fields;
 #[doc(hidden)]
@@ -59,6 +60,7 @@ mod problem;
 mod proctor;
 mod quiz_file;
 mod registry;
+mod rfc3339;
 mod script;
 mod session;
 mod supervisor;
@@ -66,18 +68,22 @@ mod validate;
 mod view;
 
 pub use check::{Sample, TemplateSummary, samples, self_test};
+pub use duration::{MAX_DURATION, parse_duration};
 pub use error::MasteryError;
-pub use fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
+pub use fields::{
+    CheckerSpec, ExamFields, GeneratorSpec, LearnerOverrideFields, QuizFields, TemplateFields, ValueSpec,
+};
 pub use mastery::{Mastery, MasteryConfig, validate_email};
 pub use port::{
-    Clock, FnPort, NoPersistence, OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture,
-    ResponsePort, SessionStart, StoredTurn, SystemClock, Withdrawal,
+    Clock, EndedAttempt, FnPort, NoPersistence, OpenSession, Place, PortFuture, RecordError, RecordErrorKind,
+    RecordFuture, ResponsePort, SessionStart, StoredTurn, SystemClock, TokioClock, Withdrawal,
 };
 pub use problem::{Problem, Problems};
 pub use proctor::{Notify, ProctorEvent};
 pub use quiz_file::{
     CheckedQuiz, FileProblem, FileProblems, QuizFile, check_quiz_file, edit_distance, load_quiz_file, parse_quiz_text,
 };
+pub use rfc3339::{format_rfc3339, parse_rfc3339};
 pub use script::{ScriptLimits, Scripts};
 pub use session::{Abandoned, Answered, Next, SessionStatus, TakeOptions, Taken};
 pub use supervisor::{ChildSpec, RestartIntensity, StartChild, Supervisor, SupervisorError};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mastery_core::{Quiz, SessionEnding};
+use mastery_core::{Deadline, LearnerOverride, Quiz, SessionEnding};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -14,7 +14,7 @@ use crate::fields::{QuizFields, TemplateFields};
 use crate::manager::{QuizManager, run_manager};
 use crate::port::{Clock, NoPersistence, ResponsePort, SystemClock};
 use crate::problem::{Problem, Problems};
-use crate::proctor::{Notify, Proctor, run_proctor};
+use crate::proctor::{Notify, Proctor, ProctorParts, SessionNotify, run_proctor};
 use crate::session::{Answered, SessionConfig, SessionStatus, SessionSupervisor, TakeOptions, Taken};
 use crate::supervisor::{ChildSpec, RestartIntensity, Supervisor, SupervisorError};
 use crate::validate::Validator;
@@ -100,6 +100,8 @@ struct Inner {
     validator: Validator,
     supervisor: Mutex<Option<Supervisor>>,
     seeds: SeedSource,
+    session_notify: SessionNotify,
+    clock: Arc<dyn crate::port::Clock>,
 }
 
 impl Mastery {
@@ -107,9 +109,14 @@ impl Mastery {
     pub fn start(config: MasteryConfig) -> Mastery {
         let (manager, manager_inbox) = QuizManager::new(256, config.call_timeout);
         let (proctor, proctor_inbox) = Proctor::new(256, config.call_timeout);
+        let (deadlines, deadline_inbox) = tokio::sync::mpsc::unbounded_channel();
+        let deadline_inbox = Arc::new(Mutex::new(deadline_inbox));
+        let session_notify = SessionNotify::default();
+        let keep_clock = Arc::clone(&config.clock);
         let sessions = Arc::new(SessionSupervisor::new(SessionConfig {
-            port: config.port,
-            clock: config.clock,
+            port: Arc::clone(&config.port),
+            clock: Arc::clone(&config.clock),
+            deadlines,
             call_timeout: config.call_timeout,
             port_timeout: config.port_timeout,
             port_grace: config.port_grace,
@@ -122,6 +129,7 @@ impl Mastery {
             let proctor_sessions = Arc::clone(&sessions);
             let proctor_manager = manager.clone();
             let quizzes = manager.quizzes();
+            let (port, clock, notify) = (config.port, config.clock, Arc::clone(&session_notify));
             vec![
                 ChildSpec::new("quiz manager", move |cancel| {
                     run_manager(Arc::clone(&manager_inbox), Arc::clone(&quizzes), cancel)
@@ -134,12 +142,14 @@ impl Mastery {
                     }
                 }),
                 ChildSpec::new("proctor", move |cancel| {
-                    run_proctor(
-                        Arc::clone(&proctor_inbox),
-                        proctor_manager.clone(),
-                        Arc::clone(&proctor_sessions),
-                        cancel,
-                    )
+                    let parts = ProctorParts {
+                        manager: proctor_manager.clone(),
+                        sessions: Arc::clone(&proctor_sessions),
+                        port: Arc::clone(&port),
+                        clock: Arc::clone(&clock),
+                        notify: Arc::clone(&notify),
+                    };
+                    run_proctor(Arc::clone(&proctor_inbox), Arc::clone(&deadline_inbox), parts, cancel)
                 }),
             ]
         };
@@ -152,6 +162,8 @@ impl Mastery {
                 validator: config.validator,
                 supervisor: Mutex::new(Some(supervisor)),
                 seeds: SeedSource::default(),
+                session_notify,
+                clock: keep_clock,
             }),
         }
     }
@@ -245,6 +257,42 @@ impl Mastery {
         notify: Option<Notify>,
     ) -> Result<(), MasteryError> {
         self.inner.proctor.schedule(quiz, start_at, end_at, notify).await
+    }
+
+    /// Gives a learner their own exam settings for the quiz titled `title` (extra time, another
+    /// window), or with `None` takes them back. They apply when the learner starts; a session
+    /// already running gets its new deadline at once (stored before this returns), which this
+    /// gives (`None` when the learner has no live session here, or no deadline).
+    pub async fn set_learner_override(
+        &self,
+        title: &str,
+        email: &str,
+        learner: Option<LearnerOverride>,
+    ) -> Result<Option<Deadline>, MasteryError> {
+        validate_email(email)?;
+        self.inner.sessions.set_learner_override(title, email, learner).await
+    }
+
+    /// The learner's own exam settings for the quiz titled `title`, if they have any.
+    pub fn learner_override(&self, title: &str, email: &str) -> Option<LearnerOverride> {
+        self.inner.sessions.learner_override(title, email)
+    }
+
+    /// Has the Proctor tell `notify` of every exam session's deadline as it passes (time up,
+    /// grace over, idle): [`ProctorEvent::SessionOverdue`], [`ProctorEvent::SessionTimeUp`] and
+    /// [`ProctorEvent::SessionIdle`]. Replaces the one set before.
+    ///
+    /// [`ProctorEvent::SessionOverdue`]: crate::ProctorEvent::SessionOverdue
+    /// [`ProctorEvent::SessionTimeUp`]: crate::ProctorEvent::SessionTimeUp
+    /// [`ProctorEvent::SessionIdle`]: crate::ProctorEvent::SessionIdle
+    pub fn on_session_deadlines(&self, notify: Notify) {
+        *self.inner.session_notify.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(notify);
+    }
+
+    /// The time by the clock sessions and deadlines are kept by (the one in [`MasteryConfig`]):
+    /// front ends showing time left use it, so that they agree with the Proctor.
+    pub fn now(&self) -> mastery_core::Timestamp {
+        self.inner.clock.now()
     }
 
     /// Emails with a live session of the quiz, sorted.

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use mastery_core::{Response, SessionEnding, Timestamp};
+use mastery_core::{Deadline, Response, SessionEnding, Timestamp};
 
 /// What recording a response returns: resolves once the response is durable, or with why not.
 pub type RecordFuture = Pin<Box<dyn Future<Output = Result<(), RecordError>> + Send>>;
@@ -91,6 +91,8 @@ pub struct SessionStart<'a> {
     pub seed: u64,
     /// When it starts.
     pub at: Timestamp,
+    /// When the learner's time is up and when the session closes, for an exam.
+    pub deadline: Option<Deadline>,
 }
 
 /// A learner's open session as the port kept it: what resuming it needs.
@@ -104,6 +106,19 @@ pub struct OpenSession {
     pub seed: Option<u64>,
     /// Its answers, in order.
     pub answers: Vec<StoredTurn>,
+    /// When it started: an exam's time limit counts from then, resumed or not.
+    pub started_at: Timestamp,
+    /// Its deadline as stored (with any extra time given since it started).
+    pub deadline: Option<Deadline>,
+}
+
+/// How a learner's latest session of a quiz ended, for an exam that allows one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedAttempt {
+    /// The session's id.
+    pub id: u64,
+    /// How it ended.
+    pub ending: SessionEnding,
 }
 
 /// One stored answer of a session.
@@ -166,6 +181,20 @@ pub trait ResponsePort: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(LOCAL_SESSION_IDS.fetch_add(1, Ordering::Relaxed))))
     }
 
+    /// The learner's latest session of the quiz if it has ended (`None` when there is none, or
+    /// it is open). Asked only for exams, which allow one attempt.
+    fn ended_attempt(&self, title: &str, email: &str) -> PortFuture<Option<EndedAttempt>> {
+        let _ = (title, email);
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Replaces an open session's deadline (a learner given extra time while the exam runs);
+    /// `false` when the session has ended.
+    fn set_deadline(&self, id: u64, deadline: Option<Deadline>) -> PortFuture<bool> {
+        let _ = (id, deadline);
+        Box::pin(std::future::ready(Ok(true)))
+    }
+
     /// Ends the session `id` as `ending` (a session already ended keeps its first ending).
     fn end_session(&self, id: u64, ending: SessionEnding, at: Timestamp, reason: Option<String>) -> PortFuture<()> {
         let _ = (id, ending, at, reason);
@@ -220,5 +249,27 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::from(SystemTime::now())
+    }
+}
+
+/// A clock that follows tokio's: in paused time (tests) it moves only when tokio's time does, so
+/// exam deadlines, which are wall-clock instants, and the Proctor's timers agree.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    base: Timestamp,
+    since: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock reading `base` now.
+    pub fn starting_at(base: Timestamp) -> Self {
+        TokioClock { base, since: tokio::time::Instant::now() }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> Timestamp {
+        let elapsed = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Timestamp::from_millis(self.base.as_millis().saturating_add(elapsed))
     }
 }

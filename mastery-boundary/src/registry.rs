@@ -65,6 +65,11 @@ impl Registry {
         self.remove_where(email, |t, entry| t == title && entry.id == id);
     }
 
+    /// Removes and returns the pair's entry if it is still session `id`'s.
+    pub(crate) fn remove_id(&self, title: &str, email: &str, id: u64) -> Option<Entry> {
+        self.remove_where(email, |t, entry| t == title && entry.id == id).pop()
+    }
+
     /// Removes and returns the pair's entry.
     pub(crate) fn remove(&self, title: &str, email: &str) -> Option<Entry> {
         self.remove_where(email, |t, _| t == title).pop()

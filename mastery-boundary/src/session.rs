@@ -5,12 +5,16 @@
 //! and never restarted; other sessions carry on, and its caller gets a typed error at once (the
 //! dropped reply), never a hang.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::task::Poll;
 use std::time::Duration;
 
-use mastery_core::{Quiz, Response, Reveal, Session, SessionEnding, StoredAnswer, Verdict};
+use mastery_core::{
+    Deadline, LearnerOverride, NotOpen, Quiz, Response, Reveal, Session, SessionEnding, StoredAnswer, Timestamp,
+    Timing, Verdict,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -18,6 +22,7 @@ use tracing::Instrument;
 use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
 use crate::port::{Clock, OpenSession, Place, PortFuture, RecordError, ResponsePort, SessionStart, Withdrawal};
+use crate::proctor::{DeadlineMail, Watch};
 use crate::registry::{Entry, Registry};
 use crate::view::{Progress, QuestionView};
 
@@ -37,6 +42,9 @@ pub(crate) enum SessionCall {
     End(SessionEnding),
     /// Where the session stands, without changing it.
     Status(u64, oneshot::Sender<Result<SessionStatus, MasteryError>>),
+    /// The learner's own exam settings changed (extra time while the exam runs): work out the
+    /// deadline again from when the session started, store it, and give it.
+    Reschedule(u64, Option<LearnerOverride>, oneshot::Sender<Result<Option<Deadline>, MasteryError>>),
 }
 
 /// Where a live session stands: read without changing anything.
@@ -51,6 +59,8 @@ pub struct SessionStatus {
     pub mastered: Vec<String>,
     /// Templates in the quiz.
     pub templates: usize,
+    /// The learner's deadline, for an exam.
+    pub deadline: Option<Deadline>,
 }
 
 /// What taking a quiz did: a new session, or an open one resumed.
@@ -64,6 +74,8 @@ pub struct Taken {
     pub abandoned: Option<Abandoned>,
     /// Templates mastered so far (none in a new session).
     pub progress: Progress,
+    /// The learner's deadline, for an exam: kept from the session's start when it is resumed.
+    pub deadline: Option<Deadline>,
 }
 
 /// An open session that was not resumed.
@@ -100,6 +112,9 @@ pub struct Answered {
     pub mastered: bool,
     /// Templates mastered so far, of how many.
     pub progress: Progress,
+    /// Whether the answer came after the learner's time was up, in the exam's grace period: it is
+    /// stored and counted, and reports show it as overdue.
+    pub overdue: bool,
     /// The answer that was expected: only after an incorrect answer, and only in a quiz that
     /// reveals answers ([`mastery_core::Reveal::AfterIncorrect`]).
     pub expected: Option<String>,
@@ -129,6 +144,8 @@ pub(crate) struct SessionConfig {
     pub(crate) mailbox: usize,
     pub(crate) max_answer_chars: usize,
     pub(crate) coarse_clock: Arc<CoarseClock>,
+    /// Where exam sessions are handed to the Proctor to watch.
+    pub(crate) deadlines: mpsc::UnboundedSender<DeadlineMail>,
 }
 
 /// The dynamic supervisor of sessions: starts them, tracks their tasks, ends them.
@@ -137,6 +154,8 @@ pub(crate) struct SessionSupervisor {
     tasks: TaskTracker,
     next_id: AtomicU64,
     config: Arc<SessionConfig>,
+    /// Learners' own exam settings, by quiz title then email.
+    overrides: RwLock<HashMap<String, HashMap<String, LearnerOverride>>>,
 }
 
 impl SessionSupervisor {
@@ -146,6 +165,7 @@ impl SessionSupervisor {
             tasks: TaskTracker::new(),
             next_id: AtomicU64::new(1),
             config: Arc::new(config),
+            overrides: RwLock::default(),
         }
     }
 
@@ -165,21 +185,85 @@ impl SessionSupervisor {
         // From here the entry is held by the guard: an error, or a caller who stops waiting,
         // removes it again.
         let guard = RegistryGuard { registry: Arc::clone(&self.registry), title, email: Arc::clone(&email), id };
-        let (session, taken, position) = self.open(quiz, &email, options).await?;
+        let (session, taken, position, started_at) = self.open(quiz, &email, options).await?;
         let span = tracing::info_span!("session", quiz = %guard.title, email = %email, id = taken.session);
-        let worker =
-            SessionWorker { session, email, id: taken.session, position, config: Arc::clone(&self.config), guard };
+        let exam = session.quiz().exam().copied();
+        let last_active = Arc::new(AtomicU64::new(self.config.clock.now().as_millis()));
+        let worker = SessionWorker {
+            session,
+            email,
+            id: taken.session,
+            position,
+            config: Arc::clone(&self.config),
+            started_at,
+            deadline: taken.deadline,
+            last_active,
+            guard,
+        };
+        if exam.is_some_and(|exam| exam.idle_limit.is_some()) || taken.deadline.is_some() {
+            worker.watch(exam.and_then(|exam| exam.idle_limit));
+        }
         self.tasks.spawn(worker.run(inbox).instrument(span));
         Ok(taken)
     }
 
-    /// Resumes the learner's open session, or abandons it and stores a new one.
-    async fn open(&self, quiz: Quiz, email: &str, options: TakeOptions) -> Result<(Session, Taken, u64), MasteryError> {
+    /// The learner's own exam settings for the quiz titled `title`.
+    pub(crate) fn learner_override(&self, title: &str, email: &str) -> Option<LearnerOverride> {
+        let overrides = self.overrides.read().unwrap_or_else(PoisonError::into_inner);
+        overrides.get(title).and_then(|learners| learners.get(email)).copied()
+    }
+
+    /// Sets (or, with `None`, clears) a learner's own exam settings; a live session of theirs
+    /// gets its new deadline at once, stored before this returns.
+    pub(crate) async fn set_learner_override(
+        &self,
+        title: &str,
+        email: &str,
+        learner: Option<LearnerOverride>,
+    ) -> Result<Option<Deadline>, MasteryError> {
+        {
+            let mut overrides = self.overrides.write().unwrap_or_else(PoisonError::into_inner);
+            match learner {
+                Some(learner) => {
+                    overrides.entry(title.to_string()).or_default().insert(email.to_string(), learner);
+                }
+                None => {
+                    if let Some(learners) = overrides.get_mut(title) {
+                        learners.remove(email);
+                    }
+                }
+            }
+        }
+        match self
+            .call(title, email, |deadline, reply| Box::new(SessionCall::Reschedule(deadline, learner, reply)))
+            .await
+        {
+            Ok(rescheduled) => rescheduled,
+            // No live session: the settings apply when the learner starts or resumes.
+            Err(MasteryError::NoSession { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Resumes the learner's open session, or abandons it and stores a new one. An exam also
+    /// checks the learner's window and allows one attempt.
+    async fn open(
+        &self,
+        quiz: Quiz,
+        email: &str,
+        options: TakeOptions,
+    ) -> Result<(Session, Taken, u64, Timestamp), MasteryError> {
         let port = &self.config.port;
         let now = self.config.clock.now();
         let open = self.port_call(port.open_session(quiz.title(), email)).await?;
+        let exam = quiz.exam().copied();
+        let learner = exam.and_then(|_| self.learner_override(quiz.title(), email));
         let mut abandoned = None;
         if let Some(open) = open {
+            if exam.is_some() && options.restart {
+                let problem = crate::Problem::new("restart", "an exam cannot be restarted: it allows one attempt");
+                return Err(MasteryError::Invalid(crate::Problems(vec![problem])));
+            }
             let replayed = match options.restart {
                 true => Err("the learner asked to start again".to_string()),
                 false => resume(&quiz, email, &open),
@@ -188,8 +272,14 @@ impl SessionSupervisor {
                 Ok(session) => {
                     let answers = open.answers.len();
                     let progress = progress_of(session.quiz());
-                    let taken = Taken { session: open.id, resumed: Some(answers), abandoned: None, progress };
-                    return Ok((session, taken, answers as u64));
+                    let deadline = open.deadline;
+                    if let Some(deadline) = deadline.filter(|deadline| deadline.timing(now) == Timing::Closed) {
+                        let ending = port.end_session(open.id, SessionEnding::TimeUp, now, None);
+                        self.port_call(ending).await?;
+                        return Err(self.time_up(quiz.title(), email, deadline));
+                    }
+                    let taken = Taken { session: open.id, resumed: Some(answers), abandoned: None, progress, deadline };
+                    return Ok((session, taken, answers as u64, open.started_at));
                 }
                 Err(reason) => {
                     let ending = port.end_session(open.id, SessionEnding::Abandoned, now, Some(reason.clone()));
@@ -198,10 +288,39 @@ impl SessionSupervisor {
                 }
             }
         }
-        let start = SessionStart { title: quiz.title(), version: quiz.version(), email, seed: options.seed, at: now };
+        let mut deadline = None;
+        if let Some(exam) = exam {
+            exam.may_start(now, learner.as_ref()).map_err(|not_open| {
+                let (opens_at, closed_at) = match not_open {
+                    NotOpen::NotYet { opens_at } => (Some(opens_at), None),
+                    NotOpen::Closed { closed_at } => (None, Some(closed_at)),
+                };
+                MasteryError::NotOpen { title: quiz.title().to_string(), email: email.to_string(), opens_at, closed_at }
+            })?;
+            // One attempt: a learner whose exam session ended does not get a fresh clock by
+            // starting again. A session given up because the quiz changed does not count.
+            if abandoned.is_none()
+                && let Some(ended) = self.port_call(port.ended_attempt(quiz.title(), email)).await?
+                && ended.ending != SessionEnding::Abandoned
+            {
+                return Err(MasteryError::AttemptUsed {
+                    title: quiz.title().to_string(),
+                    email: email.to_string(),
+                    ending: ended.ending,
+                });
+            }
+            deadline = exam.deadline(now, learner.as_ref());
+        }
+        let start =
+            SessionStart { title: quiz.title(), version: quiz.version(), email, seed: options.seed, at: now, deadline };
         let id = self.port_call(port.start_session(start)).await?;
         let progress = progress_of(&quiz);
-        Ok((Session::new(quiz, options.seed), Taken { session: id, resumed: None, abandoned, progress }, 0))
+        let taken = Taken { session: id, resumed: None, abandoned, progress, deadline };
+        Ok((Session::new(quiz, options.seed), taken, 0, now))
+    }
+
+    fn time_up(&self, title: &str, email: &str, deadline: Deadline) -> MasteryError {
+        MasteryError::TimeUp { title: title.to_string(), email: email.to_string(), closed_at: deadline.closes_at }
     }
 
     /// Waits for a port's session call, as long as the port is given for a response.
@@ -301,6 +420,15 @@ impl SessionSupervisor {
         tell_ending(ended, ending)
     }
 
+    /// Ends the learner's session if it is still the one registered as `registry_id`; `false`
+    /// when it is not live here (ended, let go, or replaced by a newer one).
+    pub(crate) fn end_session_if(&self, title: &str, email: &str, registry_id: u64, ending: SessionEnding) -> bool {
+        match self.registry.remove_id(title, email, registry_id) {
+            Some(entry) => tell_ending(vec![entry], ending) == 1,
+            None => false,
+        }
+    }
+
     /// Ends every session of `title` as `ending`, returning how many there were.
     pub(crate) fn end_sessions_for(&self, title: &str, ending: SessionEnding) -> usize {
         tell_ending(self.registry.drain(Some(title)), ending)
@@ -396,6 +524,12 @@ struct SessionWorker {
     /// Answers stored so far: the next answer's position.
     position: u64,
     config: Arc<SessionConfig>,
+    /// When the session started (an exam's time limit counts from then).
+    started_at: Timestamp,
+    /// The learner's deadline, for an exam.
+    deadline: Option<Deadline>,
+    /// When the learner last answered, for the Proctor's idle check.
+    last_active: Arc<AtomicU64>,
     guard: RegistryGuard,
 }
 
@@ -413,6 +547,7 @@ impl SessionWorker {
                     self.deregister_if(finished);
                     if finished {
                         self.store_ending(SessionEnding::Finished).await;
+                        self.unwatch();
                     }
                     let _ = reply.send(selected);
                     finished
@@ -425,12 +560,19 @@ impl SessionWorker {
                         None => Box::pin(self.answer(answer, deadline)).await,
                     };
                     let finished = matches!(answered, Ok(Answered { next: Next::Finished, .. }));
-                    let ends = finished || matches!(answered, Err(MasteryError::RecordUnknown { .. }));
+                    let time_up = matches!(answered, Err(MasteryError::TimeUp { .. }));
+                    let ends = finished || time_up || matches!(answered, Err(MasteryError::RecordUnknown { .. }));
                     self.deregister_if(ends);
                     if finished {
                         // Stored before the learner hears "finished": whoever reads the store
                         // then finds the session ended.
                         self.store_ending(SessionEnding::Finished).await;
+                    }
+                    if time_up {
+                        self.store_ending(SessionEnding::TimeUp).await;
+                    }
+                    if ends {
+                        self.unwatch();
                     }
                     let _ = reply.send(answered);
                     ends
@@ -445,14 +587,24 @@ impl SessionWorker {
                                 question: quiz.current_question().map(|q| QuestionView::new(Arc::clone(q))),
                                 mastered: quiz.mastered().map(String::from).collect(),
                                 templates: quiz.template_count(),
+                                deadline: self.deadline,
                             })
                         }
                     };
                     let _ = reply.send(status);
                     false
                 }
+                SessionCall::Reschedule(deadline, learner, reply) => {
+                    let rescheduled = match self.expired(deadline) {
+                        Some(expired) => Err(expired),
+                        None => self.reschedule(learner).await,
+                    };
+                    let _ = reply.send(rescheduled);
+                    false
+                }
                 SessionCall::End(ending) => {
                     self.store_ending(ending).await;
+                    self.unwatch();
                     tracing::info!(ending = ending.as_str(), "session ended");
                     return;
                 }
@@ -460,12 +612,58 @@ impl SessionWorker {
             if finished {
                 match self.session.quiz().is_finished() {
                     true => tracing::info!("session finished: every template mastered"),
+                    false if self.deadline.is_some_and(|d| d.timing(self.config.clock.now()) == Timing::Closed) => {
+                        tracing::info!("session ended: time is up")
+                    }
                     false => tracing::error!("session ended: the store's outcome for an answer is unknown"),
                 }
                 return;
             }
         }
         tracing::info!("session ended");
+    }
+
+    /// Hands the session to the Proctor, which ends it at its deadline or when it has been idle
+    /// for `idle_limit`.
+    fn watch(&self, idle_limit: Option<Duration>) {
+        let watch = Watch {
+            title: Arc::clone(&self.guard.title),
+            email: Arc::clone(&self.email),
+            session: self.id,
+            registry_id: self.guard.id,
+            deadline: self.deadline,
+            idle_limit,
+            last_active: Arc::clone(&self.last_active),
+        };
+        // A Proctor that is gone (shutting down) has nothing left to end.
+        let _ = self.config.deadlines.send(DeadlineMail::Watch(Box::new(watch)));
+    }
+
+    fn unwatch(&self) {
+        if self.deadline.is_some() || self.session.quiz().exam().is_some_and(|exam| exam.idle_limit.is_some()) {
+            let _ = self.config.deadlines.send(DeadlineMail::Unwatch(self.id));
+        }
+    }
+
+    /// Works the deadline out again with the learner's new settings, from when the session
+    /// started; stores it, then has the Proctor watch it.
+    async fn reschedule(&mut self, learner: Option<LearnerOverride>) -> Result<Option<Deadline>, MasteryError> {
+        let Some(exam) = self.session.quiz().exam().copied() else { return Ok(None) };
+        let deadline = exam.deadline(self.started_at, learner.as_ref());
+        let stored = self.config.port.set_deadline(self.id, deadline);
+        match tokio::time::timeout(self.config.port_timeout, stored).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => return Err(MasteryError::NotRecorded(error)),
+            Err(_) => {
+                return Err(MasteryError::NotRecorded(RecordError::unavailable(format!(
+                    "the store did not answer within {:?}",
+                    self.config.port_timeout
+                ))));
+            }
+        }
+        self.deadline = deadline;
+        self.watch(exam.idle_limit);
+        Ok(deadline)
     }
 
     /// Stores how the session ended. A failure is logged, not raised: every answer is stored
@@ -503,8 +701,18 @@ impl SessionWorker {
 
     /// Records the response, and only then moves the quiz on.
     async fn answer(&mut self, answer: Box<str>, deadline: u64) -> Result<Answered, MasteryError> {
-        let response = self.session.respond(Arc::clone(&self.email), String::from(answer), self.config.clock.now())?;
+        let now = self.config.clock.now();
+        let timing = self.deadline.map_or(Timing::OnTime, |deadline| deadline.timing(now));
+        if let (Timing::Closed, Some(exam_deadline)) = (timing, self.deadline) {
+            return Err(MasteryError::TimeUp {
+                title: self.session.quiz().title().to_string(),
+                email: self.email.to_string(),
+                closed_at: exam_deadline.closes_at,
+            });
+        }
+        let response = self.session.respond(Arc::clone(&self.email), String::from(answer), now)?;
         self.record(&response, deadline).await?;
+        self.last_active.store(now.as_millis(), Ordering::Relaxed);
         self.position += 1;
         // Cannot fail: the response was just made from this session's current question. From here
         // on the answer is stored and counted: a failure to draw the next question comes beside
@@ -526,6 +734,7 @@ impl SessionWorker {
             streak: turn.outcome.streak,
             mastered: turn.outcome.mastered,
             progress: progress_of(quiz),
+            overdue: timing == Timing::Overdue,
             expected,
             next,
         })

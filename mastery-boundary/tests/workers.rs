@@ -95,6 +95,7 @@ fn events(mastery: &Mastery) -> (mastery_boundary::Notify, Events) {
                 Ok(false) => Ok(event),
                 Err(error) => Err(error),
             },
+            other => Err(format!("a quiz's schedule heard of one session's deadline: {other:?}")),
         };
         drop(sender.send(checked));
     };
@@ -229,7 +230,8 @@ async fn adding_a_template_to_an_unknown_quiz_is_an_error_and_the_manager_keeps_
     let (_, templates) = one_plus_two_fields(2);
     assert_eq!(mastery.add_template("Nope", templates[0].clone()).await, Err(MasteryError::NoSuchQuiz("Nope".into())));
     assert!(mastery.lookup_quiz_by_title("Math").await.unwrap().is_some());
-    let invalid = mastery.build_quiz(QuizFields { title: None, mastery: Some(0), reveal: None }).await.unwrap_err();
+    let invalid =
+        mastery.build_quiz(QuizFields { title: None, mastery: Some(0), ..QuizFields::default() }).await.unwrap_err();
     assert_eq!(
         invalid.to_string(),
         "invalid input: title: title is required; mastery: mastery must be at least 1, got 0"
@@ -308,6 +310,7 @@ async fn many_quizzes_at_overlapping_times_start_and_stop_in_order() {
         seen.push(match event {
             ProctorEvent::Started { title } => format!("+{title}@{elapsed}"),
             ProctorEvent::Stopped { title, .. } => format!("-{title}@{elapsed}"),
+            other => format!("unexpected {other:?}"),
         });
     }
     assert_eq!(seen, ["+A@10", "+B@20", "+C@30", "+D@30", "-D@35", "-B@40", "-A@50", "-C@60"]);

@@ -13,7 +13,6 @@
 
 mod check;
 mod diagnostics;
-mod duration;
 mod keyboard;
 mod output;
 mod regrade;
@@ -102,7 +101,7 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
         /// End the quiz after this long: 90s, 5m, 1h30m.
-        #[arg(long, value_parser = duration::parse_duration)]
+        #[arg(long, value_parser = mastery_boundary::parse_duration)]
         time_limit: Option<std::time::Duration>,
         /// Write one JSON event per line instead of text.
         #[arg(long)]

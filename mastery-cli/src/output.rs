@@ -150,6 +150,9 @@ impl Output {
             }
         };
         self.line(&format!("{verdict}  {}", self.paint(DIM, &progress)))?;
+        if answered.overdue {
+            self.line(&self.paint(YELLOW, "  your time was up: this answer is stored as overdue"))?;
+        }
         if let Some(expected) = &answered.expected {
             self.line(&format!("  the answer was {}", self.paint(BOLD, &printable(expected))))?;
         }

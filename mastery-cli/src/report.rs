@@ -157,8 +157,10 @@ fn session_cells(rows: &[SessionRow<'_>]) -> Cells {
             "correct",
             "invalid",
             "mastered",
+            "due_at",
+            "overdue",
         ],
-        text_columns: &[1, 2, 3, 4, 8],
+        text_columns: &[1, 2, 3, 4, 8, 9],
         list_columns: &[8],
         rows: rows
             .iter()
@@ -173,6 +175,8 @@ fn session_cells(rows: &[SessionRow<'_>]) -> Cells {
                     row.correct.to_string(),
                     row.invalid.to_string(),
                     row.mastered.join(";"),
+                    row.due_at.clone().unwrap_or_default(),
+                    row.overdue.to_string(),
                 ]
             })
             .collect(),

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mastery_app::{App, AppError, AppOptions};
-use mastery_boundary::{Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, QuestionView, TakeOptions, Taken};
+use mastery_boundary::{
+    Clock, Mastery, MasteryConfig, MasteryError, Next, ProctorEvent, QuestionView, TakeOptions, Taken,
+};
 use mastery_core::Quiz;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -106,6 +108,7 @@ impl<'a> Run<'a> {
         let title = quiz.title().to_string();
         let output = Output::for_run(&quiz, options.json);
         let (notify_time_up, time_up) = mpsc::unbounded_channel();
+        let notify_exam_time_up = notify_time_up.clone();
         let deadline = match options.time_limit {
             Some(limit) => Some(
                 Instant::now()
@@ -125,8 +128,28 @@ impl<'a> Run<'a> {
             }
             None => mastery.install_quiz(quiz).await.map_err(api_failure)?,
         }
+        // An exam's own deadline for this learner: the Proctor says when it has passed.
+        let exam_time_up = notify_exam_time_up.clone();
+        let (exam_title, exam_email) = (title.clone(), options.email.clone());
+        mastery.on_session_deadlines(Arc::new(move |event| {
+            if let ProctorEvent::SessionTimeUp { title, email, .. } = event
+                && title == exam_title
+                && email == exam_email
+            {
+                let _ = exam_time_up.send(());
+            }
+        }));
         let take = TakeOptions { seed: options.seed.unwrap_or_else(random_seed), restart: options.restart };
         let taken = mastery.take_quiz_with(&title, &options.email, take).await.map_err(api_failure)?;
+        let deadline = match taken.deadline {
+            // The sooner of the two: the exam's deadline for this learner, or --time-limit.
+            Some(exam) => {
+                let left = exam.due_at.as_millis().saturating_sub(mastery_boundary::SystemClock.now().as_millis());
+                let exam_due = Instant::now() + Duration::from_millis(left);
+                Some(deadline.map_or(exam_due, |limit| limit.min(exam_due)))
+            }
+            None => deadline,
+        };
         Ok(Run { mastery, output, title, email: &options.email, deadline, time_up, taken })
     }
 
@@ -198,6 +221,7 @@ impl<'a> Run<'a> {
             Err(MasteryError::NoSession { .. } | MasteryError::SessionStopped { .. }) if self.deadline.is_some() => {
                 return Ok(Step::End(Outcome::TimeUp));
             }
+            Err(MasteryError::TimeUp { .. }) => return Ok(Step::End(Outcome::TimeUp)),
             Err(error) => return Err(api_failure(error)),
         };
         self.output.answered(&answered, answer).map_err(write_failure)?;

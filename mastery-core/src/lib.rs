@@ -35,6 +35,7 @@
 
 pub mod checker;
 mod error;
+mod exam;
 pub mod examples;
 mod generator;
 mod history;
@@ -48,6 +49,7 @@ mod value;
 
 pub use checker::{Checker, ExpectedFn, Verdict};
 pub use error::{QuizError, TemplateError};
+pub use exam::{Deadline, Exam, ExtraTime, LearnerOverride, NotOpen, Timing, WhenTimeIsUp, Window};
 pub use generator::Generator;
 pub use history::MasteryFold;
 pub use question::Question;

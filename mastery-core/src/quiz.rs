@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::checker::Verdict;
 use crate::error::QuizError;
+use crate::exam::Exam;
 use crate::question::Question;
 use crate::random::RandomSource;
 use crate::response::Response;
@@ -59,6 +60,7 @@ pub struct Quiz {
     last_response: Option<Response>,
     reveal: Reveal,
     version: Arc<str>,
+    exam: Option<Exam>,
 }
 
 /// A template with its bookkeeping; its index in `entries` is its id within the quiz.
@@ -142,6 +144,7 @@ impl Quiz {
             last_response: None,
             reveal: Reveal::Never,
             version: Arc::from(""),
+            exam: None,
         })
     }
 
@@ -223,6 +226,19 @@ impl Quiz {
     pub fn set_version(&mut self, version: impl Into<Arc<str>>) -> &mut Quiz {
         self.version = version.into();
         self
+    }
+
+    /// Makes the quiz an exam: a window, a time limit per learner, what happens when time is up.
+    /// Exam settings are not part of the quiz's content: changing them keeps its version, so
+    /// sessions already running resume.
+    pub fn set_exam(&mut self, exam: Option<Exam>) -> &mut Quiz {
+        self.exam = exam;
+        self
+    }
+
+    /// The quiz's exam settings, if it is an exam.
+    pub fn exam(&self) -> Option<&Exam> {
+        self.exam.as_ref()
     }
 
     /// The version set with [`Quiz::set_version`].

@@ -132,6 +132,8 @@ fn drive_writers(
                 email: format!("learner{writer}@example.com"),
                 seed: writer as u64,
                 started_at_ms: 0,
+                due_at_ms: None,
+                closes_at_ms: None,
             };
             sessions.push(store.start_session(session).await.unwrap());
         }

@@ -47,8 +47,9 @@ pub enum StoreErrorKind {
     /// in the same session), or went to a session that has ended: reread the store before
     /// deciding again.
     Conflict,
-    /// An answer came after its quiz's stored window closed: it is never taken, whichever server
-    /// it went through and whatever that server's Proctor heard.
+    /// An answer came after its quiz's stored window closed, or, in a session with a deadline of
+    /// its own, after that deadline: it is never taken, whichever server it went through and
+    /// whatever that server's Proctor heard.
     Closed,
     /// The store holds something this program cannot read: a file that is not a database, or a
     /// row that does not decode. It needs repair, not a retry.
@@ -141,6 +142,14 @@ impl StoreError {
     pub fn closed_quiz(place: impl AsRef<OsStr>, title: &str, closed_at_ms: u64) -> Self {
         let message =
             format!("the quiz {title:?} closed before the answer came (at {closed_at_ms} ms since the Unix epoch)");
+        Self::new(StoreErrorKind::Closed, place, message)
+    }
+
+    /// An answer in the session `id` came after the session's own deadline, `closed_at_ms`, which
+    /// replaces its quiz's window.
+    pub fn closed_session(place: impl AsRef<OsStr>, id: u64, closed_at_ms: u64) -> Self {
+        let message =
+            format!("the session {id}'s time was up at {closed_at_ms} ms since the Unix epoch, before the answer came");
         Self::new(StoreErrorKind::Closed, place, message)
     }
 

@@ -116,6 +116,12 @@ pub trait ResponseStore: Send + Sync {
     /// never replaced) or does not exist. Once ended, a session takes no more responses.
     fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool>;
 
+    /// Replaces the open session `id`'s own deadline (see [`NewSession::due_at_ms`] and
+    /// [`NewSession::closes_at_ms`]): a teacher gives a learner more time while the exam runs.
+    /// `false`, changing nothing, when the session has ended or does not exist: an ended session's
+    /// deadline is part of its history.
+    fn set_session_deadline(&self, id: u64, due_at_ms: Option<u64>, closes_at_ms: Option<u64>) -> Pending<bool>;
+
     /// The session `id`, open or ended.
     fn session(&self, id: u64) -> Pending<Option<SessionRecord>>;
 
@@ -136,6 +142,10 @@ pub trait ResponseStore: Send + Sync {
     /// The learner's latest session of the quiz with its responses, if that session is open.
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>>;
 
+    /// The learner's latest session of the quiz, open or ended, without its responses: an exam
+    /// that allows one attempt asks how the last one ended.
+    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>>;
+
     /// Every session of the quiz, in the order they started.
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>>;
 
@@ -148,15 +158,29 @@ pub trait ResponseStore: Send + Sync {
     /// The latest regrade's changed verdicts for the quiz (empty when it was never regraded).
     fn regraded(&self, quiz_title: &str) -> Pending<Regraded>;
 
-    /// Offers a quiz from now on, replacing the one of the same title (and its window).
+    /// Offers a quiz from now on, replacing the one of the same title with its window and exam
+    /// settings: a new file starts unscheduled and not an exam, whatever `quiz.window` and
+    /// `quiz.exam` say, until they are set again.
     fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()>;
 
     /// Sets the window of the offered quiz `title` (offering it, without a source, if it was
     /// not).
     fn schedule_offered(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Pending<()>;
 
+    /// Sets the exam settings of the offered quiz `title` (`None`: not an exam), offering it,
+    /// without a source, if it was not. The settings are the server's JSON, kept as given so that
+    /// every server runs the same exam.
+    fn set_offered_exam(&self, title: &str, exam: Option<String>) -> Pending<()>;
+
     /// Every offered quiz, sorted by title.
     fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>>;
+
+    /// Sets one learner's exam settings for the quiz, in place of those they had (more time, say);
+    /// `None` removes them. The settings are the server's JSON, which the store keeps unread.
+    fn set_learner_override(&self, quiz_title: &str, email: &str, settings: Option<String>) -> Pending<()>;
+
+    /// The quiz's learners with exam settings of their own: (email, settings), sorted by email.
+    fn learner_overrides(&self, quiz_title: &str) -> Pending<Vec<(String, String)>>;
 
     /// Tells every process on this store `message` (what a teacher watching another server
     /// should see). A store only one process uses, as the memory and SQLite stores are meant to

@@ -26,6 +26,8 @@ struct State {
     settings: BTreeMap<String, String>,
     rosters: BTreeMap<String, Vec<(String, String)>>,
     offered: BTreeMap<String, OfferedQuiz>,
+    /// Per quiz, each learner's exam settings, by email.
+    overrides: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 const PLACE: &str = "memory";
@@ -49,15 +51,26 @@ fn ready<T: Send + 'static>(value: Result<T, StoreError>) -> Pending<T> {
 impl State {
     /// The same rules as the SQLite store's insert.
     fn admit(&self, record: &ResponseRecord) -> Result<bool, StoreError> {
-        let closed = self.offered.get(&record.quiz_title).and_then(|quiz| quiz.window).map(|(_, closes)| closes);
-        let closed = closed.filter(|closes| *closes <= record.answered_at_ms);
+        let session = record.place.and_then(|place| self.sessions.iter().find(|s| s.id == place.session));
+        // A session with a deadline of its own is closed by it alone; any other by its quiz's window.
+        let closed = match session.and_then(|s| s.closes_at_ms.map(|closes| (s.id, closes))) {
+            Some((id, closes)) => {
+                (closes <= record.answered_at_ms).then(|| StoreError::closed_session(PLACE, id, closes))
+            }
+            None => {
+                let closes =
+                    self.offered.get(&record.quiz_title).and_then(|quiz| quiz.window).map(|(_, closes)| closes);
+                let closes = closes.filter(|closes| *closes <= record.answered_at_ms);
+                closes.map(|closes| StoreError::closed_quiz(PLACE, &record.quiz_title, closes))
+            }
+        };
         let Some(place) = record.place else {
             return match closed {
-                Some(closes) => Err(StoreError::closed_quiz(PLACE, &record.quiz_title, closes)),
+                Some(error) => Err(error),
                 None => Ok(true),
             };
         };
-        let open = self.sessions.iter().any(|s| s.id == place.session && s.is_open());
+        let open = session.is_some_and(SessionRecord::is_open);
         if let Some(stored) = self.records.iter().rev().find(|r| r.place == Some(place)) {
             let same =
                 stored.template == record.template && stored.asked == record.asked && stored.answer == record.answer;
@@ -69,8 +82,8 @@ impl State {
                 )),
             };
         }
-        if let Some(closes) = closed {
-            return Err(StoreError::closed_quiz(PLACE, &record.quiz_title, closes));
+        if let Some(error) = closed {
+            return Err(error);
         }
         match open {
             true => Ok(true),
@@ -116,6 +129,8 @@ impl ResponseStore for MemoryStore {
                 ended_at_ms: None,
                 ending: None,
                 ending_reason: None,
+                due_at_ms: session.due_at_ms,
+                closes_at_ms: session.closes_at_ms,
             });
             id
         });
@@ -133,6 +148,18 @@ impl ResponseStore for MemoryStore {
             None => false,
         });
         ready(Ok(ended))
+    }
+
+    fn set_session_deadline(&self, id: u64, due_at_ms: Option<u64>, closes_at_ms: Option<u64>) -> Pending<bool> {
+        let changed = self.with_state(|state| match state.sessions.iter_mut().find(|s| s.id == id && s.is_open()) {
+            Some(session) => {
+                session.due_at_ms = due_at_ms;
+                session.closes_at_ms = closes_at_ms;
+                true
+            }
+            None => false,
+        });
+        ready(Ok(changed))
     }
 
     fn session(&self, id: u64) -> Pending<Option<SessionRecord>> {
@@ -181,6 +208,12 @@ impl ResponseStore for MemoryStore {
         ready(Ok(found))
     }
 
+    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
+        ready(Ok(self.with_state(|state| {
+            state.sessions.iter().rev().find(|s| s.quiz_title == quiz_title && s.email == email).cloned()
+        })))
+    }
+
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {
         ready(Ok(
             self.with_state(|state| state.sessions.iter().filter(|s| s.quiz_title == quiz_title).cloned().collect())
@@ -227,7 +260,9 @@ impl ResponseStore for MemoryStore {
     }
 
     fn offer_quiz(&self, quiz: OfferedQuiz) -> Pending<()> {
-        self.with_state(|state| state.offered.insert(quiz.title.clone(), OfferedQuiz { window: None, ..quiz }));
+        self.with_state(|state| {
+            state.offered.insert(quiz.title.clone(), OfferedQuiz { window: None, exam: None, ..quiz })
+        });
         ready(Ok(()))
     }
 
@@ -239,10 +274,49 @@ impl ResponseStore for MemoryStore {
                 source: None,
                 saved_at_ms: opens_at_ms,
                 window: None,
+                exam: None,
             });
             offered.window = Some((opens_at_ms, closes_at_ms));
         });
         ready(Ok(()))
+    }
+
+    fn set_offered_exam(&self, title: &str, exam: Option<String>) -> Pending<()> {
+        self.with_state(|state| {
+            // Offered without a quiz given: no source, and saved at 0, as every store does.
+            let offered = state.offered.entry(title.to_string()).or_insert_with(|| OfferedQuiz {
+                title: title.to_string(),
+                version: None,
+                source: None,
+                saved_at_ms: 0,
+                window: None,
+                exam: None,
+            });
+            offered.exam = exam;
+        });
+        ready(Ok(()))
+    }
+
+    fn set_learner_override(&self, quiz_title: &str, email: &str, settings: Option<String>) -> Pending<()> {
+        self.with_state(|state| match settings {
+            Some(settings) => {
+                state.overrides.entry(quiz_title.to_string()).or_default().insert(email.to_string(), settings);
+            }
+            None => {
+                if let Some(learners) = state.overrides.get_mut(quiz_title) {
+                    learners.remove(email);
+                }
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn learner_overrides(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
+        let overrides = self.with_state(|state| {
+            let learners = state.overrides.get(quiz_title).into_iter().flatten();
+            learners.map(|(email, settings)| (email.clone(), settings.clone())).collect()
+        });
+        ready(Ok(overrides))
     }
 
     fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>> {

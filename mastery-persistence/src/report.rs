@@ -25,6 +25,9 @@ pub struct ReportRow<'a> {
     pub verdict: &'a Verdict,
     /// The quiz's mastery then.
     pub mastery: u32,
+    /// When it was answered, in milliseconds since the Unix epoch: a session's report counts the
+    /// answers after its deadline.
+    pub answered_at_ms: u64,
 }
 
 impl<'a> ReportRow<'a> {
@@ -36,6 +39,7 @@ impl<'a> ReportRow<'a> {
             template: &record.template,
             verdict,
             mastery: record.mastery,
+            answered_at_ms: record.answered_at_ms,
         }
     }
 }
@@ -150,6 +154,9 @@ pub struct SessionReport {
     pub invalid: u64,
     /// Templates mastered in the session, in the order they were mastered.
     pub mastered: Vec<String>,
+    /// Responses answered after the session's own `due_at_ms` (in its grace period): what a
+    /// teacher grading an exam looks at. 0 for a session without a deadline.
+    pub overdue: u64,
 }
 
 /// Folds responses into one row per session, in the order the sessions started.
@@ -166,7 +173,8 @@ impl SessionReportBuilder {
         let rows = sessions
             .into_iter()
             .map(|session| {
-                let report = SessionReport { session, responses: 0, correct: 0, invalid: 0, mastered: Vec::new() };
+                let report =
+                    SessionReport { session, responses: 0, correct: 0, invalid: 0, mastered: Vec::new(), overdue: 0 };
                 (report, MasteryFold::default())
             })
             .collect();
@@ -180,6 +188,7 @@ impl SessionReportBuilder {
         report.responses += 1;
         report.correct += u64::from(row.verdict.is_correct());
         report.invalid += u64::from(matches!(row.verdict, Verdict::Invalid(_)));
+        report.overdue += u64::from(report.session.due_at_ms.is_some_and(|due| row.answered_at_ms > due));
         if fold.apply(row.template, row.verdict, row.mastery).mastered {
             report.mastered.push(row.template.to_string());
         }
@@ -401,7 +410,7 @@ mod tests {
     use super::*;
 
     fn row<'a>(email: &'a str, session: u64, template: &'a str, verdict: &'a Verdict) -> ReportRow<'a> {
-        ReportRow { email, session: Some(session), template, verdict, mastery: 2 }
+        ReportRow { email, session: Some(session), template, verdict, mastery: 2, answered_at_ms: 0 }
     }
 
     #[test]
@@ -414,6 +423,30 @@ mod tests {
         builder.add(row("a@x.y", 1, "t", &Verdict::Correct));
         builder.add(row("a@x.y", 1, "t", &Verdict::Correct));
         assert_eq!(builder.finish()[0].mastered, ["t"]);
+    }
+
+    #[test]
+    fn a_session_s_overdue_answers_are_those_strictly_after_its_due_time() {
+        let session = |id, due_at_ms| SessionRecord {
+            id,
+            quiz_title: "Math".into(),
+            quiz_version: None,
+            email: "a@x.y".into(),
+            seed: None,
+            started_at_ms: 0,
+            ended_at_ms: None,
+            ending: None,
+            ending_reason: None,
+            due_at_ms,
+            closes_at_ms: None,
+        };
+        let mut builder = SessionReportBuilder::new(vec![session(1, Some(100)), session(2, None)]);
+        for (id, at) in [(1, 99), (1, 100), (1, 101), (2, 101), (3, 500)] {
+            builder.add(ReportRow { answered_at_ms: at, ..row("a@x.y", id, "t", &Verdict::Correct) });
+        }
+        let overdue: Vec<(u64, u64, u64)> =
+            builder.finish().iter().map(|r| (r.session.id, r.responses, r.overdue)).collect();
+        assert_eq!(overdue, [(1, 3, 1), (2, 1, 0)]);
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub struct NewSession {
     pub seed: u64,
     /// When it started, in milliseconds since the Unix epoch.
     pub started_at_ms: u64,
+    /// When the learner's time is up, for a session with a deadline of its own (an exam): later
+    /// answers are still taken, up to `closes_at_ms`, and reports count them as overdue.
+    pub due_at_ms: Option<u64>,
+    /// When the session stops taking answers, for a session with a deadline of its own. It
+    /// replaces the quiz's window for this session: a learner given more time, or a grace period,
+    /// answers after the quiz closed for the others. `None`: the quiz's window decides, as for
+    /// any session.
+    pub closes_at_ms: Option<u64>,
 }
 
 /// A stored session.
@@ -53,6 +61,12 @@ pub struct SessionRecord {
     pub ending: Option<SessionEnding>,
     /// Why, where a reason was given (a session abandoned because its quiz changed, say).
     pub ending_reason: Option<String>,
+    /// When the learner's time is up, for a session with a deadline of its own: answers after it
+    /// are overdue (see [`NewSession::due_at_ms`]).
+    pub due_at_ms: Option<u64>,
+    /// When the session stops taking answers, in place of its quiz's window (see
+    /// [`NewSession::closes_at_ms`]).
+    pub closes_at_ms: Option<u64>,
 }
 
 impl SessionRecord {
@@ -115,4 +129,7 @@ pub struct OfferedQuiz {
     pub saved_at_ms: u64,
     /// When it opens and closes (milliseconds since the Unix epoch); `None`: open now.
     pub window: Option<(u64, u64)>,
+    /// The quiz's exam settings as the server wrote them (JSON), kept so every server runs the
+    /// same exam; the store keeps the text and never reads it. `None`: not an exam.
+    pub exam: Option<String>,
 }

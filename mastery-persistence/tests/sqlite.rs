@@ -88,6 +88,35 @@ async fn rows_from_before_sessions_become_one_stopped_session_per_learner_in_ord
     assert!(store.open_session("Math", "b@x.y").await.unwrap().is_none(), "a session of unknown seed is not open");
 }
 
+#[tokio::test]
+async fn sessions_and_offered_quizzes_from_before_exams_have_no_deadline_and_keep_their_window() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("v5.db");
+    create_schema_version(&path, 5).unwrap();
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch(
+            "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms) VALUES ('Math', 'v1', 'a@x.y', 7, 1);
+             INSERT INTO offered_quizzes (title, saved_at_ms, opens_at_ms, closes_at_ms) VALUES ('Math', 1, 1, 10);",
+        )
+        .unwrap();
+    drop(connection);
+    let store = SqliteStore::open(&path).unwrap();
+    let session = store.open_session("Math", "a@x.y").await.unwrap().expect("still open").session;
+    assert_eq!((session.due_at_ms, session.closes_at_ms), (None, None));
+    let offered = store.offered_quizzes().await.unwrap();
+    assert_eq!((offered[0].window, offered[0].exam.as_deref()), (Some((1, 10)), None));
+    assert!(store.learner_overrides("Math").await.unwrap().is_empty());
+    let place = mastery_persistence::Place { session: session.id, position: 0 };
+    let late = ResponseRecord { answered_at_ms: 10, place: Some(place), ..record("a@x.y", "3") };
+    let refused = store.record(late).await.unwrap_err();
+    assert_eq!(
+        refused.kind,
+        mastery_persistence::StoreErrorKind::Closed,
+        "the quiz's window still closes it: {refused}"
+    );
+}
+
 #[test]
 fn a_file_from_a_newer_version_is_refused() {
     let folder = tempfile::tempdir().unwrap();

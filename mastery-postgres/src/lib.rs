@@ -275,6 +275,20 @@ impl PgStore {
         })
     }
 
+    /// Refuses, before anything is sent, a write of `what` whose text holds a NUL: PostgreSQL's
+    /// text cannot hold one, and the server's refusal would fail the whole batch the write
+    /// shares a transaction with.
+    fn refuse_nul<'a>(&self, what: &str, mut texts: impl Iterator<Item = &'a str>) -> Result<(), StoreError> {
+        match texts.any(|text| text.contains('\0')) {
+            true => Err(StoreError::other(
+                StoreErrorKind::Refused,
+                &self.place.shown,
+                format_args!("{what} holding a NUL character cannot be stored"),
+            )),
+            false => Ok(()),
+        }
+    }
+
     /// The reading connection, connected again when it was lost.
     async fn reader(place: &Place, slot: &Mutex<Option<Arc<Prepared>>>) -> Result<Arc<Prepared>, StoreError> {
         let mut slot = slot.lock().await;
@@ -330,11 +344,12 @@ const RESPONSE_COLUMNS_BY_SESSION: &str = "SELECT id, quiz_title, template, aske
     verdict, reason, answered_at_ms, mastery, session_id, position FROM responses WHERE session_id = $1
     ORDER BY position";
 const SESSION_BY_ID: &str = "SELECT id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending,
-    ending_reason FROM sessions WHERE id = $1";
+    ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE id = $1";
 const SESSIONS_OF_QUIZ: &str = "SELECT id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms,
-    ending, ending_reason FROM sessions WHERE quiz_title = $1 ORDER BY id";
+    ending, ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE quiz_title = $1 ORDER BY id";
 const LATEST_SESSION: &str = "SELECT id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending,
-    ending_reason FROM sessions WHERE quiz_title = $1 AND email = $2 ORDER BY id DESC LIMIT 1";
+    ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE quiz_title = $1 AND email = $2
+    ORDER BY id DESC LIMIT 1";
 
 fn response_from_row(place: &Place, row: &Row) -> Result<ResponseRecord, StoreError> {
     let id: i64 = row.get(0);
@@ -382,6 +397,8 @@ fn session_from_row(place: &Place, row: &Row) -> Result<SessionRecord, StoreErro
         ended_at_ms: row.get::<_, Option<i64>>(6).map(|at| at as u64),
         ending,
         ending_reason: row.get(8),
+        due_at_ms: row.get::<_, Option<i64>>(9).map(|at| at as u64),
+        closes_at_ms: row.get::<_, Option<i64>>(10).map(|at| at as u64),
     })
 }
 
@@ -410,6 +427,11 @@ impl ResponseStore for PgStore {
 
     fn end_session(&self, id: u64, ending: SessionEnding, at_ms: u64, reason: Option<String>) -> Pending<bool> {
         let submitted = self.submit(WriteOp::EndSession { id, ending, at_ms, reason });
+        Box::pin(async move { submitted.await.map(|changed| changed > 0) })
+    }
+
+    fn set_session_deadline(&self, id: u64, due_at_ms: Option<u64>, closes_at_ms: Option<u64>) -> Pending<bool> {
+        let submitted = self.submit(WriteOp::SessionDeadline { id, due_at_ms, closes_at_ms });
         Box::pin(async move { submitted.await.map(|changed| changed > 0) })
     }
 
@@ -465,6 +487,18 @@ impl ResponseStore for PgStore {
                 let rows = reader.query(RESPONSE_COLUMNS_BY_SESSION, &[&(session.id as i64)]).await.map_err(failed)?;
                 let responses = rows.iter().map(|row| response_from_row(&place, row)).collect::<Result<_, _>>()?;
                 Ok(Some(StoredSession { session, responses }))
+            })
+        })
+    }
+
+    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
+        let (title, email) = (quiz_title.to_string(), email.to_string());
+        self.read(move |reader, place| {
+            let (title, email) = (title.clone(), email.clone());
+            Box::pin(async move {
+                let rows =
+                    reader.query(LATEST_SESSION, &[&title, &email]).await.map_err(|e| unavailable(&place, &e))?;
+                rows.first().map(|row| session_from_row(&place, row)).transpose()
             })
         })
     }
@@ -540,13 +574,36 @@ impl ResponseStore for PgStore {
         Box::pin(async move { submitted.await.map(|_| ()) })
     }
 
+    fn set_offered_exam(&self, title: &str, exam: Option<String>) -> Pending<()> {
+        if let Err(refused) = self.refuse_nul("exam settings", [title].into_iter().chain(exam.as_deref())) {
+            return Box::pin(std::future::ready(Err(refused)));
+        }
+        let submitted = self.submit(WriteOp::OfferedExam { title: title.to_string(), exam });
+        Box::pin(async move { submitted.await.map(|_| ()) })
+    }
+
+    fn set_learner_override(&self, quiz_title: &str, email: &str, settings: Option<String>) -> Pending<()> {
+        let texts = [quiz_title, email].into_iter().chain(settings.as_deref());
+        if let Err(refused) = self.refuse_nul("a learner's exam settings", texts) {
+            return Box::pin(std::future::ready(Err(refused)));
+        }
+        let (quiz_title, email) = (quiz_title.to_string(), email.to_string());
+        let submitted = self.submit(WriteOp::LearnerOverride { quiz_title, email, settings });
+        Box::pin(async move { submitted.await.map(|_| ()) })
+    }
+
+    fn learner_overrides(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
+        let sql = "SELECT email, settings FROM exam_overrides WHERE quiz_title = $1 ORDER BY email COLLATE \"C\"";
+        self.rows_for(sql, quiz_title, |_, rows| Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect()))
+    }
+
     fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>> {
         self.read(move |reader, place| {
             Box::pin(async move {
                 let rows = reader
                     .query(
-                        "SELECT title, version, source, saved_at_ms, opens_at_ms, closes_at_ms FROM offered_quizzes
-                         ORDER BY title COLLATE \"C\"",
+                        "SELECT title, version, source, saved_at_ms, opens_at_ms, closes_at_ms, exam
+                         FROM offered_quizzes ORDER BY title COLLATE \"C\"",
                         &[],
                     )
                     .await
@@ -561,6 +618,7 @@ impl ResponseStore for PgStore {
                             source: row.get(2),
                             saved_at_ms: row.get::<_, i64>(3) as u64,
                             window: window.0.zip(window.1).map(|(opens, closes)| (opens as u64, closes as u64)),
+                            exam: row.get(6),
                         }
                     })
                     .collect())

@@ -71,6 +71,21 @@ const MIGRATIONS: &[&str] = &[
         opens_at_ms BIGINT,
         closes_at_ms BIGINT
      );",
+    // 3: exams — the SQLite store's schema 6. A session's own deadline: `due_at_ms`, after which
+    // answers count as overdue, and `closes_at_ms`, after which they are refused in place of the
+    // quiz's window (a learner given more time answers after the quiz closed for the others). They
+    // are columns of the session because the response insert already locks the session's row:
+    // reading its close there, under that lock, means a deadline changed meanwhile is either seen
+    // or waited for. The quiz's exam settings and each learner's overrides are the server's JSON,
+    // kept as text the store never reads, so that every server runs the same exam.
+    "ALTER TABLE sessions ADD COLUMN due_at_ms BIGINT, ADD COLUMN closes_at_ms BIGINT;
+     ALTER TABLE offered_quizzes ADD COLUMN exam TEXT;
+     CREATE TABLE exam_overrides (
+        quiz_title TEXT NOT NULL,
+        email TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        PRIMARY KEY (quiz_title, email)
+     );",
 ];
 
 /// The schema version this build writes.

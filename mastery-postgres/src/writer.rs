@@ -24,6 +24,9 @@ pub(crate) enum WriteOp {
     Roster { quiz_title: String, learners: Vec<(String, String)> },
     Offer(OfferedQuiz),
     Schedule { title: String, opens_at_ms: u64, closes_at_ms: u64 },
+    SessionDeadline { id: u64, due_at_ms: Option<u64>, closes_at_ms: Option<u64> },
+    OfferedExam { title: String, exam: Option<String> },
+    LearnerOverride { quiz_title: String, email: String, settings: Option<String> },
 }
 
 /// One write with the means to answer its caller once the commit's outcome is known.
@@ -34,8 +37,12 @@ pub(crate) struct WriteRequest {
 
 /// Every response of a run, inserted at once. A response goes in only into a session still open
 /// (the session row is share-locked, so a concurrent ending waits for this insert or wins over
-/// it, never both), before its quiz's stored window closed, and only at a place still free: the rows that went in come back, and any other is then looked
-/// at alone (a retry of the very answer, or another process answering in the session).
+/// it, never both), before it closed, and only at a place still free: the rows that went in come
+/// back, and any other is then looked at alone (a retry of the very answer, or another process
+/// answering in the session). A session with a deadline of its own closes at it; any other
+/// response when its quiz's stored window closes. Both are judged inside the locked session row's
+/// condition, so a deadline a teacher changes meanwhile is judged as the ending is: the insert
+/// waits for the change and reads the new row.
 const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, asked, substitutions, email, answer,
         verdict, reason, answered_at_ms, mastery, session_id, position)
     SELECT r.quiz_title, r.template, r.asked, r.substitutions, r.email, r.answer, r.verdict, r.reason,
@@ -45,9 +52,15 @@ const INSERT_RESPONSES: &str = "INSERT INTO responses (quiz_title, template, ask
         AS r(quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
              session_id, position, arrival)
     WHERE (r.session_id IS NULL
-           OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ending IS NULL FOR SHARE))
-      AND NOT EXISTS (SELECT 1 FROM offered_quizzes o
-                      WHERE o.title = r.quiz_title AND o.closes_at_ms <= r.answered_at_ms)
+           AND NOT EXISTS (SELECT 1 FROM offered_quizzes o
+                           WHERE o.title = r.quiz_title AND o.closes_at_ms <= r.answered_at_ms))
+       OR EXISTS (SELECT 1 FROM sessions s
+                  WHERE s.id = r.session_id AND s.ending IS NULL
+                    AND (r.answered_at_ms < s.closes_at_ms
+                         OR (s.closes_at_ms IS NULL
+                             AND NOT EXISTS (SELECT 1 FROM offered_quizzes o
+                                             WHERE o.title = r.quiz_title AND o.closes_at_ms <= r.answered_at_ms)))
+                  FOR SHARE)
     ORDER BY r.arrival
     ON CONFLICT (session_id, position) DO NOTHING
     RETURNING session_id, position";
@@ -211,8 +224,8 @@ async fn insert_responses(
         let Some(at) = record.place else {
             outcomes.push(match all_placeless_in {
                 true => Ok(0),
-                false => match closed_at(transaction, place, record).await? {
-                    Some(closed) => Err(StoreError::closed_quiz(&place.shown, &record.quiz_title, closed)),
+                false => match closed(transaction, place, record).await? {
+                    Some(closed) => Err(closed),
                     None => Ok(0),
                 },
             });
@@ -245,8 +258,8 @@ fn holds_nul(record: &ResponseRecord) -> bool {
 }
 
 /// Why a response with a place did not go in: the very answer is already there (a retry: it
-/// counts once), another answer is (another process answers in the session), or the session has
-/// ended.
+/// counts once), another answer is (another process answers in the session), it came after the
+/// session closed, or the session has ended.
 async fn declined(
     transaction: &Transaction<'_>,
     place: &Place,
@@ -275,8 +288,8 @@ async fn declined(
                 position + 1
             ),
         )),
-        None => match closed_at(transaction, place, record).await? {
-            Some(closed) => Err(StoreError::closed_quiz(&place.shown, &record.quiz_title, closed)),
+        None => match closed(transaction, place, record).await? {
+            Some(closed) => Err(closed),
             None => Err(StoreError::conflict(
                 &place.shown,
                 format!("session {session} has ended (or was never started); its answers are closed"),
@@ -285,20 +298,38 @@ async fn declined(
     })
 }
 
-/// When the response's quiz closed, if its stored window closed before the response came.
-async fn closed_at(
+/// Why the response came too late, if it did: its session's own deadline had passed or, for a
+/// session without one and a response outside any session, its quiz's stored window had closed.
+async fn closed(
     transaction: &Transaction<'_>,
     place: &Place,
     record: &ResponseRecord,
-) -> Result<Option<u64>, StoreError> {
+) -> Result<Option<StoreError>, StoreError> {
+    let failed = |e: tokio_postgres::Error| unavailable(place, &e);
+    let answered = record.answered_at_ms as i64;
+    if let Some(at) = record.place {
+        let own = transaction
+            .query_opt(
+                "SELECT closes_at_ms FROM sessions WHERE id = $1 AND closes_at_ms IS NOT NULL",
+                &[&(at.session as i64)],
+            )
+            .await
+            .map_err(failed)?;
+        if let Some(row) = own {
+            let closes: i64 = row.get(0);
+            return Ok(
+                (closes <= answered).then(|| StoreError::closed_session(&place.shown, at.session, closes as u64))
+            );
+        }
+    }
     let closed = transaction
         .query_opt(
             "SELECT closes_at_ms FROM offered_quizzes WHERE title = $1 AND closes_at_ms <= $2",
-            &[&record.quiz_title, &(record.answered_at_ms as i64)],
+            &[&record.quiz_title, &answered],
         )
         .await
-        .map_err(|e| unavailable(place, &e))?;
-    Ok(closed.map(|row| row.get::<_, i64>(0) as u64))
+        .map_err(failed)?;
+    Ok(closed.map(|row| StoreError::closed_quiz(&place.shown, &record.quiz_title, row.get::<_, i64>(0) as u64)))
 }
 
 /// Writes anything but a plain response. `Ok(Err(_))` is a write declined alone; `Err` takes the
@@ -340,14 +371,16 @@ async fn write_one(
         WriteOp::StartSession(session) => {
             let row = transaction
                 .query_one(
-                    "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms, due_at_ms, closes_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     &[
                         &session.quiz_title,
                         &session.quiz_version,
                         &session.email,
                         &(session.seed as i64),
                         &(session.started_at_ms as i64),
+                        &session.due_at_ms.map(|at| at as i64),
+                        &session.closes_at_ms.map(|at| at as i64),
                     ],
                 )
                 .await
@@ -413,7 +446,7 @@ async fn write_one(
                 .execute(
                     "INSERT INTO offered_quizzes (title, version, source, saved_at_ms) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (title) DO UPDATE SET version = excluded.version, source = excluded.source,
-                        saved_at_ms = excluded.saved_at_ms, opens_at_ms = NULL, closes_at_ms = NULL",
+                        saved_at_ms = excluded.saved_at_ms, opens_at_ms = NULL, closes_at_ms = NULL, exam = NULL",
                     &[&quiz.title, &quiz.version, &quiz.source, &(quiz.saved_at_ms as i64)],
                 )
                 .await
@@ -430,6 +463,51 @@ async fn write_one(
                 )
                 .await
                 .map_err(failed)?;
+            Ok(Ok(0))
+        }
+        WriteOp::SessionDeadline { id, due_at_ms, closes_at_ms } => {
+            let changed = transaction
+                .execute(
+                    "UPDATE sessions SET due_at_ms = $2, closes_at_ms = $3 WHERE id = $1 AND ending IS NULL",
+                    &[&(*id as i64), &due_at_ms.map(|at| at as i64), &closes_at_ms.map(|at| at as i64)],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(changed))
+        }
+        WriteOp::OfferedExam { title, exam } => {
+            // Offered without a quiz given: no source, and saved at 0, as every store does.
+            transaction
+                .execute(
+                    "INSERT INTO offered_quizzes (title, saved_at_ms, exam) VALUES ($1, 0, $2)
+                     ON CONFLICT (title) DO UPDATE SET exam = excluded.exam",
+                    &[&*title, &exam.as_deref()],
+                )
+                .await
+                .map_err(failed)?;
+            Ok(Ok(0))
+        }
+        WriteOp::LearnerOverride { quiz_title, email, settings } => {
+            match settings {
+                Some(settings) => {
+                    transaction
+                        .execute(
+                            "INSERT INTO exam_overrides (quiz_title, email, settings) VALUES ($1, $2, $3)
+                             ON CONFLICT (quiz_title, email) DO UPDATE SET settings = excluded.settings",
+                            &[&*quiz_title, &*email, &*settings],
+                        )
+                        .await
+                }
+                None => {
+                    transaction
+                        .execute(
+                            "DELETE FROM exam_overrides WHERE quiz_title = $1 AND email = $2",
+                            &[&*quiz_title, &*email],
+                        )
+                        .await
+                }
+            }
+            .map_err(failed)?;
             Ok(Ok(0))
         }
         WriteOp::Roster { quiz_title, learners } => {

@@ -54,6 +54,15 @@ function countdown() {
     if (left === 0) window.location.reload();
   };
   setInterval(show, 250);
+  // The teacher's extra time, and the grace period, reach the clock at once.
+  const own = new EventSource("/me/events");
+  own.addEventListener("deadline", (event) => { deadline = Date.now() + JSON.parse(event.data).time_left_ms; });
+  own.addEventListener("overdue", (event) => {
+    deadline = Date.now() + JSON.parse(event.data).time_left_ms;
+    clock.classList.add("overdue");
+    text("left-label", "Overdue: answers are marked late. Closes in");
+  });
+  own.addEventListener("time_up", () => { own.close(); window.location.reload(); });
   // The server's time left is the truth: re-sync every 15 s.
   setInterval(async () => {
     const response = await fetch("/me");
@@ -80,14 +89,32 @@ function teacher() {
       if (!rows.has(email)) {
         const tr = document.createElement("tr");
         tr.dataset.email = email;
-        for (let i = 0; i < 5; i++) tr.appendChild(document.createElement("td"));
+        for (let i = 0; i < 8; i++) tr.appendChild(document.createElement("td"));
         tr.children[0].textContent = email;
         body.appendChild(tr);
         rows.set(email, tr);
       }
       return rows.get(email);
     };
-    source.addEventListener("joined", (event) => { row(JSON.parse(event.data).email); });
+    const state = (email, text) => { row(email).children[5].textContent = text; };
+    // Sessions stored before the page was opened, with their states; events keep them current.
+    fetch("/api/quizzes/" + encodeURIComponent(watch.value) + "/sessions").then((r) => r.ok ? r.json() : []).then((sessions) => {
+      for (const s of sessions) {
+        const tr = row(s.email);
+        tr.children[4].textContent = s.mastered.length ? s.mastered.length + " mastered" : tr.children[4].textContent;
+        tr.children[5].textContent = s.state.replace("_", " ");
+        tr.children[6].textContent = s.due_at || "";
+        tr.children[7].textContent = String(s.overdue);
+      }
+    });
+    source.addEventListener("joined", (event) => { state(JSON.parse(event.data).email, "in progress"); });
+    source.addEventListener("overdue", (event) => { state(JSON.parse(event.data).email, "overdue"); });
+    source.addEventListener("abandoned", (event) => { state(JSON.parse(event.data).email, "abandoned"); });
+    source.addEventListener("deadline", (event) => {
+      const data = JSON.parse(event.data);
+      row(data.email).children[6].textContent = data.due_at;
+      state(data.email, data.overdue ? "overdue" : "in progress");
+    });
     source.addEventListener("progress", (event) => {
       const data = JSON.parse(event.data);
       const tr = row(data.email);
@@ -95,9 +122,13 @@ function teacher() {
       tr.children[2].textContent = data.verdict;
       tr.children[3].textContent = String(data.streak);
       tr.children[4].textContent = data.mastered_count + "/" + data.templates + (data.finished ? " finished" : "");
+      if (data.finished) tr.children[5].textContent = "finished";
+      if (data.overdue) tr.children[7].textContent = String(Number(tr.children[7].textContent || 0) + 1);
     });
-    source.addEventListener("time_up", () => {
-      for (const tr of rows.values()) tr.children[4].textContent += " (time up)";
+    source.addEventListener("time_up", (event) => {
+      const data = JSON.parse(event.data);
+      if (data.email) { state(data.email, "timed out"); return; }
+      for (const tr of rows.values()) if (tr.children[5].textContent !== "finished") tr.children[5].textContent = "timed out";
     });
   });
 }

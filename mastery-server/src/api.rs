@@ -10,14 +10,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use mastery_boundary::{MasteryError, Next, Validator, validate_email};
-use mastery_core::SessionEnding;
+use mastery_boundary::{ExamFields, LearnerOverrideFields, MasteryError, Next, Validator, validate_email};
+use mastery_core::{Deadline, Exam, SessionEnding};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::http::{ApiError, JsonBody, ProblemJson, body_bytes, content_type_is};
-use crate::{Server, ended, lock, question_json, rfc3339, token};
+use crate::{Server, ended, lock, question_json, token};
 
 /// The cookie that holds a learner's session token.
 pub(crate) const SESSION_COOKIE: &str = "mastery_session";
@@ -35,13 +35,16 @@ pub(crate) struct AnswerJson {
     pub(crate) mastered: Option<String>,
     pub(crate) question: Option<Value>,
     pub(crate) finished: bool,
+    /// Whether the answer came in the exam's grace period, after the learner's time was up.
+    pub(crate) overdue: bool,
 }
 
 /// `GET /api/quizzes`: the quizzes a learner may take now.
 pub(crate) async fn list_quizzes(State(server): State<Server>) -> Json<Vec<Value>> {
     server.catch_up().await;
+    let now = server.now_ms();
     let quizzes = lock(&server.inner.quizzes);
-    let open = quizzes.values().filter(|entry| Server::is_open_now(entry));
+    let open = quizzes.values().filter(|entry| Server::is_open_now(entry, now));
     Json(
         open.map(|entry| {
             json!({
@@ -68,6 +71,7 @@ pub(crate) struct Started {
     pub(crate) resumed: bool,
     pub(crate) question: Option<Value>,
     pub(crate) time_left_ms: Option<u64>,
+    pub(crate) deadline: Option<Deadline>,
 }
 
 /// Starts or resumes the learner's session; `by_join_link` is how a rostered learner arrives.
@@ -82,16 +86,18 @@ pub(crate) async fn start(server: &Server, title: &str, email: &str, by_join_lin
             format!("the quiz {title:?} has a roster: start it from your join link"),
         ));
     }
-    if !Server::is_open_now(&entry) {
+    // An exam judges each learner by their own window when they start.
+    if entry.quiz.exam().is_none() && !Server::is_open_now(&entry, server.now_ms()) {
         return Err(ApiError::conflict(format!("the quiz {title:?} is not open now")));
     }
-    let (id, resumed) = server.take(title, email).await?;
+    let (id, resumed, deadline) = server.take(title, email).await?;
     let question = server.inner.mastery.select_question(title, email).await.map_err(ApiError::mastery)?;
     Ok(Started {
         token: server.inner.tokens.make(id),
         resumed,
         question: question.as_ref().map(question_json),
-        time_left_ms: server.time_left_ms(title),
+        time_left_ms: server.time_left_for(title, deadline),
+        deadline,
     })
 }
 
@@ -108,6 +114,8 @@ pub(crate) async fn start_session(
             "resumed": started.resumed,
             "question": started.question,
             "time_left_ms": started.time_left_ms,
+            "due_at": started.deadline.map(|deadline| mastery_app::rfc3339(deadline.due_at.as_millis())),
+            "closes_at": started.deadline.map(|deadline| mastery_app::rfc3339(deadline.closes_at.as_millis())),
         })),
     ))
 }
@@ -115,7 +123,13 @@ pub(crate) async fn start_session(
 /// Where the session named by `token` stands, without changing it.
 pub(crate) async fn session_view(server: &Server, token: &str) -> Result<Value, ApiError> {
     let (id, title, email, ending) = server.session_of(token).await?;
-    let view = |question: Option<Value>, finished: bool, mastered: Vec<String>, templates: usize| {
+    let view = |question: Option<Value>,
+                finished: bool,
+                mastered: Vec<String>,
+                templates: usize,
+                status: Option<(Option<SessionEnding>, Option<Deadline>)>| {
+        let (ending, deadline) = status.unwrap_or((ending, None));
+        let open = !finished && ending.is_none();
         json!({
             "quiz": title,
             "email": email,
@@ -123,22 +137,27 @@ pub(crate) async fn session_view(server: &Server, token: &str) -> Result<Value, 
             "finished": finished,
             "mastered": mastered,
             "templates": templates,
-            "time_left_ms": if finished || ending.is_some() { None } else { server.time_left_ms(&title) },
+            "time_left_ms": if open { server.time_left_for(&title, deadline) } else { None },
+            "due_at": deadline.map(|deadline| mastery_app::rfc3339(deadline.due_at.as_millis())),
+            "closes_at": deadline.map(|deadline| mastery_app::rfc3339(deadline.closes_at.as_millis())),
+            "overdue": open && deadline.is_some_and(|deadline| server.now_ms() > deadline.due_at.as_millis()),
+            "ending": ending.map(SessionEnding::as_str),
         })
     };
     if let Some(ending) = ending {
         let (mastered, templates) = ended_progress(server, id, &title).await?;
-        return Ok(view(None, ending == SessionEnding::Finished, mastered, templates));
+        return Ok(view(None, ending == SessionEnding::Finished, mastered, templates, Some((Some(ending), None))));
     }
     match server.live(id, &title, &email).await {
         Ok(status) => {
             let finished = status.question.is_none() && status.mastered.len() == status.templates;
-            Ok(view(status.question.as_ref().map(question_json), finished, status.mastered, status.templates))
+            let question = status.question.as_ref().map(question_json);
+            Ok(view(question, finished, status.mastered, status.templates, Some((None, status.deadline))))
         }
         Err(error) if error.status == StatusCode::CONFLICT => {
             let Some(ending) = server.stored_ending(id, &title, &email).await? else { return Err(error) };
             let (mastered, templates) = ended_progress(server, id, &title).await?;
-            Ok(view(None, ending == SessionEnding::Finished, mastered, templates))
+            Ok(view(None, ending == SessionEnding::Finished, mastered, templates, Some((Some(ending), None))))
         }
         Err(error) => Err(error),
     }
@@ -201,6 +220,11 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
                 server.mark_live(id, false);
                 return Err(ApiError::mastery(MasteryError::NotRecorded(record)));
             }
+            Err(error @ MasteryError::TimeUp { .. }) => {
+                server.remember(id, &title, &email, Some(SessionEnding::TimeUp));
+                server.mark_live(id, false);
+                return Err(ApiError::mastery(error));
+            }
             Err(error) => return Err(ApiError::mastery(error)),
         }
     };
@@ -220,6 +244,7 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
         mastered: answered.mastered.then(|| answered.question.template().to_string()),
         question,
         finished,
+        overdue: answered.overdue,
     };
     if finished {
         server.remember(id, &title, &email, Some(SessionEnding::Finished));
@@ -234,6 +259,7 @@ pub(crate) async fn answer_in(server: &Server, token: &str, answer: &str) -> Res
             "mastered_count": answered.progress.mastered,
             "templates": answered.progress.templates,
             "finished": finished,
+            "overdue": answered.overdue,
         })
     });
     if let Next::Failed(error) = answered.next {
@@ -336,8 +362,10 @@ pub(crate) struct ScheduleRequest {
 
 /// Reads a window; the close must come after the opening.
 pub(crate) fn window(opens_at: &str, closes_at: &str) -> Result<(u64, u64), ApiError> {
-    let opens = rfc3339::parse(opens_at).map_err(|e| ApiError::bad_request(format!("opens_at: {e}")))?;
-    let closes = rfc3339::parse(closes_at).map_err(|e| ApiError::bad_request(format!("closes_at: {e}")))?;
+    let opens =
+        mastery_boundary::parse_rfc3339(opens_at).map_err(|e| ApiError::bad_request(format!("opens_at: {e}")))?;
+    let closes =
+        mastery_boundary::parse_rfc3339(closes_at).map_err(|e| ApiError::bad_request(format!("closes_at: {e}")))?;
     if closes <= opens {
         return Err(ApiError::bad_request("closes_at must come after opens_at"));
     }
@@ -352,12 +380,12 @@ pub(crate) async fn schedule(
     JsonBody(request): JsonBody<ScheduleRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let (opens, closes) = window(&request.opens_at, &request.closes_at)?;
-    server.schedule(&title, opens, closes).await?;
+    schedule_quiz(&server, &title, opens, closes).await?;
     Ok(Json(json!({
         "title": title,
         "opens_at": mastery_app::rfc3339(opens),
         "closes_at": mastery_app::rfc3339(closes),
-        "open": Server::is_open_now(&server.quiz(&title).expect("scheduled")),
+        "open": Server::is_open_now(&server.quiz(&title).expect("scheduled"), server.now_ms()),
     })))
 }
 
@@ -454,7 +482,183 @@ pub(crate) async fn events(
     if server.quiz(&title).is_none() {
         return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
     }
-    let receiver = server.subscribe(&title);
+    Ok(event_stream(&server, server.subscribe(&title)))
+}
+
+/// Opens and closes a quiz: an exam gets the window as one of its settings (learners with a
+/// window of their own keep theirs, and each learner's deadline follows); any other quiz is
+/// opened and closed by the Proctor.
+pub(crate) async fn schedule_quiz(server: &Server, title: &str, opens: u64, closes: u64) -> Result<(), ApiError> {
+    match server.quiz(title).and_then(|entry| entry.quiz.exam().copied()) {
+        Some(exam) => {
+            let mut fields = exam_fields(&exam);
+            fields.opens_at = Some(mastery_app::rfc3339(opens));
+            fields.closes_at = Some(mastery_app::rfc3339(closes));
+            server.set_exam(title, &fields).await.map(drop)
+        }
+        None => server.schedule(title, opens, closes).await,
+    }
+}
+
+/// An exam's settings written back as a teacher gives them.
+pub(crate) fn exam_fields(exam: &Exam) -> ExamFields {
+    let duration = |duration: std::time::Duration| format!("{}ms", duration.as_millis());
+    ExamFields {
+        opens_at: exam.window.map(|window| mastery_app::rfc3339(window.opens_at.as_millis())),
+        closes_at: exam.window.map(|window| mastery_app::rfc3339(window.closes_at.as_millis())),
+        time_limit: exam.time_limit.map(duration),
+        grace_period: match exam.when_time_is_up {
+            mastery_core::WhenTimeIsUp::Grace(grace) => Some(duration(grace)),
+            mastery_core::WhenTimeIsUp::End => None,
+        },
+        idle_limit: exam.idle_limit.map(duration),
+    }
+}
+
+/// An exam's settings as the API shows them.
+pub(crate) fn exam_json(title: &str, exam: &Exam) -> Value {
+    let ms = |duration: Option<std::time::Duration>| duration.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    json!({
+        "title": title,
+        "opens_at": exam.window.map(|window| mastery_app::rfc3339(window.opens_at.as_millis())),
+        "closes_at": exam.window.map(|window| mastery_app::rfc3339(window.closes_at.as_millis())),
+        "time_limit_ms": ms(exam.time_limit),
+        "grace_period_ms": match exam.when_time_is_up {
+            mastery_core::WhenTimeIsUp::Grace(grace) => ms(Some(grace)),
+            mastery_core::WhenTimeIsUp::End => None,
+        },
+        "idle_limit_ms": ms(exam.idle_limit),
+    })
+}
+
+/// `POST /api/quizzes/TITLE/exam` (teacher) `{"opens_at","closes_at","time_limit","grace_period",
+/// "idle_limit"}`, each optional: makes the quiz an exam.
+pub(crate) async fn exam(
+    State(server): State<Server>,
+    _teacher: Teacher,
+    Path(title): Path<String>,
+    JsonBody(fields): JsonBody<ExamFields>,
+) -> Result<Json<Value>, ApiError> {
+    let exam = server.set_exam(&title, &fields).await?;
+    Ok(Json(exam_json(&title, &exam)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OverrideRequest {
+    email: String,
+    /// `false` takes the learner's own settings back.
+    #[serde(default = "yes")]
+    apply: bool,
+    #[serde(flatten)]
+    fields: LearnerOverrideFields,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/quizzes/TITLE/overrides` (teacher) `{"email","extra_time"?,"opens_at"?,"closes_at"?}`:
+/// one learner's own exam settings; a running session gets its new deadline at once.
+pub(crate) async fn learner_override(
+    State(server): State<Server>,
+    _teacher: Teacher,
+    Path(title): Path<String>,
+    JsonBody(request): JsonBody<OverrideRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let email = request.email.trim();
+    let fields = request.apply.then_some(&request.fields);
+    let deadline = server.set_learner_override(&title, email, fields).await?;
+    Ok(Json(match deadline {
+        Some(deadline) => server.deadline_json(email, deadline),
+        None => json!({ "email": email, "due_at": null, "closes_at": null, "time_left_ms": null, "overdue": false }),
+    }))
+}
+
+/// A session's state as the teacher sees it.
+fn session_state(
+    now: u64,
+    ending: Option<SessionEnding>,
+    due_at_ms: Option<u64>,
+    closes_at_ms: Option<u64>,
+) -> &'static str {
+    match ending {
+        Some(SessionEnding::Finished) => "finished",
+        Some(SessionEnding::TimeUp) => "timed_out",
+        Some(SessionEnding::Abandoned) => "abandoned",
+        Some(SessionEnding::Stopped) => "stopped",
+        // The store refuses answers after the close even before anyone stores the ending.
+        None if closes_at_ms.is_some_and(|closes| now >= closes) => "timed_out",
+        None if due_at_ms.is_some_and(|due| now > due) => "overdue",
+        None => "in_progress",
+    }
+}
+
+/// `GET /api/quizzes/TITLE/sessions` (teacher): every session of the quiz with its state
+/// (`in_progress`, `overdue`, `finished`, `timed_out`, `abandoned`, `stopped`), when it started
+/// and ended, its deadline and how many answers were overdue.
+pub(crate) async fn sessions(
+    State(server): State<Server>,
+    _teacher: Teacher,
+    Path(title): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let rows = session_rows(&server, &title).await?;
+    Ok(Json(rows))
+}
+
+/// The rows of `GET /api/quizzes/TITLE/sessions`.
+pub(crate) async fn session_rows(server: &Server, title: &str) -> Result<Vec<Value>, ApiError> {
+    let known = server.quiz(title).is_some();
+    let rows = server.inner.store.session_report(title).await.map_err(ApiError::store)?;
+    if rows.is_empty() && !known {
+        return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
+    }
+    let now = server.now_ms();
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let session = &row.session;
+            json!({
+                "session": session.id,
+                "email": session.email,
+                "state": session_state(now, session.ending, session.due_at_ms, session.closes_at_ms),
+                "started_at": mastery_app::rfc3339(session.started_at_ms),
+                "ended_at": session.ended_at_ms.map(mastery_app::rfc3339),
+                "ending": session.ending.map(SessionEnding::as_str),
+                "due_at": session.due_at_ms.map(mastery_app::rfc3339),
+                "closes_at": session.closes_at_ms.map(mastery_app::rfc3339),
+                "responses": row.responses,
+                "correct": row.correct,
+                "overdue": row.overdue,
+                "mastered": row.mastered,
+            })
+        })
+        .collect())
+}
+
+/// `GET /api/sessions/TOKEN/events`: the learner's own events as server-sent events: `deadline`
+/// (the teacher gave more time: `{"due_at","closes_at","time_left_ms"}`), `overdue` and `time_up`.
+pub(crate) async fn session_events(
+    State(server): State<Server>,
+    Path(token): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    learner_stream(&server, &token).await
+}
+
+/// The event stream of the learner whose session `token` names.
+pub(crate) async fn learner_stream(
+    server: &Server,
+    token: &str,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
+    let (id, ..) = server.session_of(token).await?;
+    Ok(event_stream(server, server.subscribe_learner(id)))
+}
+
+/// Server-sent events from `receiver` until the server shuts down.
+fn event_stream(
+    server: &Server,
+    receiver: tokio::sync::broadcast::Receiver<(String, String)>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let stop = server.inner.shutdown.clone();
     let stream = futures_util::stream::unfold((receiver, stop), |(mut receiver, stop)| async move {
         // Events already sent go out before the stream ends at shutdown.
@@ -469,7 +673,7 @@ pub(crate) async fn events(
         };
         Some((Ok(event), (receiver, stop)))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// Any other path.

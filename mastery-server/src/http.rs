@@ -95,6 +95,10 @@ impl ApiError {
             MasteryError::Timeout { .. } | MasteryError::ShutDown | MasteryError::RecordUnknown { .. } => {
                 Self::unavailable(error.to_string())
             }
+            MasteryError::TimeUp { closed_at, .. } => Self::conflict(format!(
+                "time is up: the session closed at {}; the answer was not stored",
+                mastery_app::rfc3339(closed_at.as_millis())
+            )),
             other => Self::conflict(other.to_string()),
         }
     }

@@ -39,19 +39,21 @@
 mod api;
 mod http;
 mod pages;
-mod rfc3339;
 mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use mastery_boundary::{Mastery, MasteryError, Notify, ProctorEvent, QuestionView, SessionStatus, Taken};
-use mastery_core::{Quiz, SessionEnding};
+use mastery_boundary::{
+    ExamFields, LearnerOverrideFields, Mastery, MasteryError, Notify, ProctorEvent, QuestionView, SessionStatus, Taken,
+    Validator,
+};
+use mastery_core::{Deadline, Exam, Quiz, SessionEnding};
 use mastery_persistence::ResponseStore;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -107,6 +109,8 @@ struct Inner {
     quizzes: Mutex<BTreeMap<String, QuizEntry>>,
     sessions: Mutex<HashMap<u64, SessionEntry>>,
     events: Mutex<HashMap<String, broadcast::Sender<(String, String)>>>,
+    /// Each watched learner session's own events (new time left, time up), by session id.
+    learner_events: Mutex<HashMap<u64, broadcast::Sender<(String, String)>>>,
     options: ServerOptions,
     shutdown: CancellationToken,
     /// When this server last read the offered quizzes from the store; held while it reads, so
@@ -158,10 +162,6 @@ fn announce_in_order(store: Arc<dyn ResponseStore>) -> tokio::sync::mpsc::Sender
     announcer
 }
 
-pub(crate) fn now_ms() -> u64 {
-    mastery_core::Timestamp::from(SystemTime::now()).as_millis()
-}
-
 impl Server {
     /// A server over `app`'s `Mastery` and store. The session secret (and, unless given, the
     /// teacher token) are read from the store, made at the first start: a restarted server keeps
@@ -183,6 +183,7 @@ impl Server {
                 quizzes: Mutex::default(),
                 sessions: Mutex::default(),
                 events: Mutex::default(),
+                learner_events: Mutex::default(),
                 options,
                 shutdown: CancellationToken::new(),
                 synced: tokio::sync::Mutex::new(None),
@@ -190,6 +191,12 @@ impl Server {
                 announcer: announcements.is_some().then(|| announce_in_order(Arc::clone(app.store()))),
             }),
         };
+        let weak = Arc::downgrade(&server.inner);
+        app.mastery().on_session_deadlines(Arc::new(move |event| {
+            if let Some(inner) = weak.upgrade() {
+                Server { inner }.deadline_passed(event);
+            }
+        }));
         tokio::spawn(server.clone().release_idle_sessions());
         if let Some(heard) = announcements {
             tokio::spawn(server.clone().relay_announcements(heard));
@@ -251,15 +258,155 @@ impl Server {
         lock(&self.inner.quizzes).get(title).map(|entry| (entry.quiz.version().to_string(), entry.window))
     }
 
-    /// Whether learners may take the quiz now.
-    fn is_open_now(entry: &QuizEntry) -> bool {
-        entry.window.is_none_or(|(opens, closes)| (opens..closes).contains(&now_ms()))
+    /// Whether learners may take the quiz now (for an exam: by its own window; a learner with a
+    /// window of their own is judged when they start).
+    fn is_open_now(entry: &QuizEntry, now: u64) -> bool {
+        if let Some(exam) = entry.quiz.exam() {
+            return exam.window.is_none_or(|window| window.contains(mastery_core::Timestamp::from_millis(now)));
+        }
+        entry.window.is_none_or(|(opens, closes)| (opens..closes).contains(&now))
+    }
+
+    /// Milliseconds since the Unix epoch by the sessions' clock, so that the time left shown
+    /// agrees with the deadlines the Proctor keeps.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.inner.mastery.now().as_millis()
+    }
+
+    /// What the Proctor tells of one learner's deadline, passed to the teacher's live view and to
+    /// the learner's page.
+    fn deadline_passed(&self, event: ProctorEvent) {
+        let (title, email, session, kind, ending, data) = match event {
+            ProctorEvent::SessionOverdue { title, email, session, closes_at } => {
+                let data = serde_json::json!({
+                    "email": email,
+                    "closes_at": mastery_app::rfc3339(closes_at.as_millis()),
+                    "time_left_ms": closes_at.as_millis().saturating_sub(self.now_ms()),
+                });
+                (title, email, session, "overdue", None, data)
+            }
+            ProctorEvent::SessionTimeUp { title, email, session } => {
+                let data = serde_json::json!({ "title": title, "email": email });
+                (title, email, session, "time_up", Some(SessionEnding::TimeUp), data)
+            }
+            ProctorEvent::SessionIdle { title, email, session } => {
+                let data = serde_json::json!({ "title": title, "email": email });
+                (title, email, session, "abandoned", Some(SessionEnding::Abandoned), data)
+            }
+            ProctorEvent::Started { .. } | ProctorEvent::Stopped { .. } => return,
+        };
+        if ending.is_some() {
+            self.remember(session, &title, &email, ending);
+            self.mark_live(session, false);
+        }
+        self.tell_learner(session, kind, &data);
+        self.publish(&title, kind, || data);
+    }
+
+    /// Sends an event to the page of the learner whose session is `session`, if it listens.
+    fn tell_learner(&self, session: u64, kind: &str, data: &serde_json::Value) {
+        let mut streams = lock(&self.inner.learner_events);
+        if let Some(sender) = streams.get(&session) {
+            if sender.receiver_count() == 0 {
+                streams.remove(&session);
+            } else {
+                let _ = sender.send((kind.to_string(), data.to_string()));
+            }
+        }
+    }
+
+    fn subscribe_learner(&self, session: u64) -> broadcast::Receiver<(String, String)> {
+        lock(&self.inner.learner_events).entry(session).or_insert_with(|| broadcast::channel(16).0).subscribe()
+    }
+
+    /// Time left for a learner with `deadline` (until it is due; in a grace period, until the
+    /// session closes), else until the quiz's window closes.
+    fn time_left_for(&self, title: &str, deadline: Option<Deadline>) -> Option<u64> {
+        match deadline {
+            Some(deadline) => {
+                let now = self.now_ms();
+                let until = if now < deadline.due_at.as_millis() { deadline.due_at } else { deadline.closes_at };
+                Some(until.as_millis().saturating_sub(now))
+            }
+            None => self.time_left_ms(title),
+        }
+    }
+
+    /// Makes `title` an exam with `fields` (validated), here and, through the store, on every
+    /// server that shares it. Sessions already running keep the deadline they started with.
+    pub(crate) async fn set_exam(&self, title: &str, fields: &ExamFields) -> Result<Exam, ApiError> {
+        let exam = Validator::default().exam(fields).map_err(|problems| ApiError::bad_request(problems.to_string()))?;
+        if self.quiz(title).is_none() {
+            return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
+        }
+        let stored = serde_json::to_string(fields).map_err(|error| ApiError::unavailable(error.to_string()))?;
+        self.inner.store.set_offered_exam(title, Some(stored)).await.map_err(ApiError::store)?;
+        self.apply_exam(title, exam).await?;
+        Ok(exam)
+    }
+
+    /// Installs `title` again with `exam` (its version, and so its running sessions, unchanged).
+    async fn apply_exam(&self, title: &str, exam: Exam) -> Result<(), ApiError> {
+        let Some(mut entry) = self.quiz(title) else { return Ok(()) };
+        entry.quiz.set_exam(Some(exam));
+        self.inner.mastery.install_quiz(entry.quiz.clone()).await.map_err(ApiError::mastery)?;
+        lock(&self.inner.quizzes).insert(title.to_string(), entry);
+        Ok(())
+    }
+
+    /// Gives one learner their own exam settings (or with `None` takes them back), here and on
+    /// every server that shares the store. A running session gets its new deadline at once, and
+    /// the learner's page hears of it; gives that deadline.
+    pub(crate) async fn set_learner_override(
+        &self,
+        title: &str,
+        email: &str,
+        fields: Option<&LearnerOverrideFields>,
+    ) -> Result<Option<Deadline>, ApiError> {
+        mastery_boundary::validate_email(email).map_err(ApiError::mastery)?;
+        let learner = match fields {
+            Some(fields) => Some(
+                Validator::default()
+                    .learner_override(fields)
+                    .map_err(|problems| ApiError::bad_request(problems.to_string()))?,
+            ),
+            None => None,
+        };
+        let entry = self.quiz(title).ok_or_else(|| ApiError::not_found(format!("no quiz titled {title:?}")))?;
+        if entry.quiz.exam().is_none() {
+            return Err(ApiError::conflict(format!("the quiz {title:?} is not an exam: give it exam settings first")));
+        }
+        let stored =
+            fields.map(serde_json::to_string).transpose().map_err(|error| ApiError::unavailable(error.to_string()))?;
+        self.inner.store.set_learner_override(title, email, stored).await.map_err(ApiError::store)?;
+        let deadline =
+            self.inner.mastery.set_learner_override(title, email, learner).await.map_err(ApiError::mastery)?;
+        if let Some(deadline) = deadline {
+            let session = self.inner.mastery.session_status(title, email).await.map(|status| status.session);
+            let data = self.deadline_json(email, deadline);
+            if let Ok(session) = session {
+                self.tell_learner(session, "deadline", &data);
+            }
+            self.publish(title, "deadline", || data);
+        }
+        Ok(deadline)
+    }
+
+    /// A learner's deadline as the pages and the API show it.
+    pub(crate) fn deadline_json(&self, email: &str, deadline: Deadline) -> serde_json::Value {
+        serde_json::json!({
+            "email": email,
+            "due_at": mastery_app::rfc3339(deadline.due_at.as_millis()),
+            "closes_at": mastery_app::rfc3339(deadline.closes_at.as_millis()),
+            "time_left_ms": self.time_left_for("", Some(deadline)),
+            "overdue": self.now_ms() > deadline.due_at.as_millis(),
+        })
     }
 
     /// Time left before the quiz closes, for a quiz with a window.
     fn time_left_ms(&self, title: &str) -> Option<u64> {
         let (_, closes) = lock(&self.inner.quizzes).get(title)?.window?;
-        Some(closes.saturating_sub(now_ms()))
+        Some(closes.saturating_sub(self.now_ms()))
     }
 
     /// Has the Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`, here and, through
@@ -279,8 +426,9 @@ impl Server {
             title: quiz.title().to_string(),
             version: Some(quiz.version().to_string()),
             source: Some(source.to_string()),
-            saved_at_ms: now_ms(),
+            saved_at_ms: self.now_ms(),
             window: None,
+            exam: None,
         };
         self.inner.store.offer_quiz(offered).await.map_err(ApiError::store)?;
         self.add_quiz(quiz).await.map_err(|error| ApiError::unavailable(error.to_string()))
@@ -304,6 +452,9 @@ impl Server {
                     }
                 }
             }
+            if let Some(exam) = offered.exam.as_deref() {
+                self.sync_exam(&offered.title, exam).await?;
+            }
             let Some((opens, closes)) = offered.window else { continue };
             let current = self.offered_here(&offered.title).map(|(_, window)| window);
             // A window already closed is applied too: the Proctor closes the quiz at once.
@@ -311,6 +462,27 @@ impl Server {
                 self.schedule_here(&offered.title, opens, closes)
                     .await
                     .map_err(|e| ServerError::Schedule(e.message))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies an exam's stored settings and its learners' own settings where they differ from
+    /// what this server holds.
+    async fn sync_exam(&self, title: &str, stored: &str) -> Result<(), ServerError> {
+        let Ok(fields) = serde_json::from_str::<ExamFields>(stored) else {
+            tracing::warn!(%title, "stored exam settings no longer read");
+            return Ok(());
+        };
+        let Ok(exam) = Validator::default().exam(&fields) else { return Ok(()) };
+        if self.quiz(title).is_some_and(|entry| entry.quiz.exam() != Some(&exam)) {
+            self.apply_exam(title, exam).await.map_err(|e| ServerError::Schedule(e.message))?;
+        }
+        for (email, stored) in self.inner.store.learner_overrides(title).await? {
+            let Ok(fields) = serde_json::from_str::<LearnerOverrideFields>(&stored) else { continue };
+            let Ok(learner) = Validator::default().learner_override(&fields) else { continue };
+            if self.inner.mastery.learner_override(title, &email) != Some(learner) {
+                self.inner.mastery.set_learner_override(title, &email, Some(learner)).await?;
             }
         }
         Ok(())
@@ -334,7 +506,7 @@ impl Server {
     /// Has this server's Proctor open `title` at `opens_at_ms` and close it at `closes_at_ms`.
     async fn schedule_here(&self, title: &str, opens_at_ms: u64, closes_at_ms: u64) -> Result<(), ApiError> {
         let entry = self.quiz(title).ok_or_else(|| ApiError::not_found(format!("no quiz titled {title:?}")))?;
-        let now = now_ms();
+        let now = self.now_ms();
         let at = |ms: u64| tokio::time::Instant::now() + Duration::from_millis(ms.saturating_sub(now));
         // Closed until it opens: sessions of it started before the schedule go on until the close.
         self.inner.mastery.remove_quiz(title).await.map_err(ApiError::mastery)?;
@@ -384,15 +556,15 @@ impl Server {
         lock(&self.inner.events).entry(title.to_string()).or_insert_with(|| broadcast::channel(1024).0).subscribe()
     }
 
-    /// Takes (or resumes) the learner's session of `title` and gives its id and whether it was
-    /// resumed. A session already live in this server is the learner's open one.
-    async fn take(&self, title: &str, email: &str) -> Result<(u64, bool), ApiError> {
+    /// Takes (or resumes) the learner's session of `title` and gives its id, whether it was
+    /// resumed and its deadline. A session already live in this server is the learner's open one.
+    async fn take(&self, title: &str, email: &str) -> Result<(u64, bool, Option<Deadline>), ApiError> {
         let taken: Result<Taken, MasteryError> = self.inner.mastery.take_quiz(title, email).await;
-        let (id, resumed) = match taken {
-            Ok(taken) => (taken.session, taken.resumed.is_some()),
+        let (id, resumed, deadline) = match taken {
+            Ok(taken) => (taken.session, taken.resumed.is_some(), taken.deadline),
             Err(MasteryError::AlreadyStarted { .. }) => {
                 let status = self.inner.mastery.session_status(title, email).await.map_err(ApiError::mastery)?;
-                (status.session, true)
+                (status.session, true, status.deadline)
             }
             Err(MasteryError::NoSuchQuiz(_)) => {
                 return Err(ApiError::conflict(format!("the quiz {title:?} is not open")));
@@ -402,7 +574,7 @@ impl Server {
         self.remember(id, title, email, None);
         self.mark_live(id, true);
         self.publish(title, "joined", || serde_json::json!({ "email": email, "resumed": resumed }));
-        Ok((id, resumed))
+        Ok((id, resumed, deadline))
     }
 
     fn remember(&self, id: u64, title: &str, email: &str, ending: Option<SessionEnding>) {
@@ -550,9 +722,13 @@ pub fn router(server: Server) -> Router {
         )
         .route("/api/sessions", post(api::start_session))
         .route("/api/sessions/{token}", get(api::read_session))
+        .route("/api/sessions/{token}/events", get(api::session_events))
         .route("/api/sessions/{token}/answers", post(api::answer).layer(DefaultBodyLimit::max(ANSWER_BODY_LIMIT)))
         .route("/api/quizzes/{title}/schedule", post(api::schedule))
         .route("/api/quizzes/{title}/roster", post(api::roster))
+        .route("/api/quizzes/{title}/exam", post(api::exam))
+        .route("/api/quizzes/{title}/overrides", post(api::learner_override))
+        .route("/api/quizzes/{title}/sessions", get(api::sessions))
         .route("/api/quizzes/{title}/report", get(api::report))
         .route("/api/quizzes/{title}/events", get(api::events));
     let pages = pages::routes();

@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<Server> {
         .route("/start", post(start))
         .route("/answer", post(answer))
         .route("/me", get(me))
+        .route("/me/events", get(my_events))
         .route("/leave", post(leave))
         .route("/join/{token}", get(join))
         .route("/teach", get(teacher_page))
@@ -31,6 +32,8 @@ pub(crate) fn routes() -> Router<Server> {
         .route("/teach/upload", post(teacher_upload))
         .route("/teach/schedule", post(teacher_schedule))
         .route("/teach/roster", post(teacher_roster))
+        .route("/teach/exam", post(teacher_exam))
+        .route("/teach/extra-time", post(teacher_extra_time))
         .route("/assets/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT) }))
         .route("/assets/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }))
 }
@@ -102,7 +105,7 @@ fn chooser(server: &Server, problem: Option<&str>) -> Markup {
         let quizzes = lock(&server.inner.quizzes);
         quizzes
             .values()
-            .filter(|entry| Server::is_open_now(entry))
+            .filter(|entry| Server::is_open_now(entry, server.now_ms()))
             .map(|entry| (entry.quiz.title().to_string(), entry.quiz.template_count(), entry.roster))
             .collect()
     };
@@ -147,7 +150,7 @@ fn quiz_page(view: &Value, last: Option<&api::AnswerJson>) -> Markup {
                 h1 { (title) }
                 p #progress { "mastered " span #mastered { (mastered) } "/" (templates) }
                 @if let Some(left) = view["time_left_ms"].as_u64() {
-                    p #clock data-time-left-ms=(left) { "time left " span #left { (clock(left)) } }
+                    p #clock data-time-left-ms=(left) { span #left-label { @if view["overdue"] == true { "Overdue: answers are marked late. Closes in" } @else { "time left" } } " " span #left { (clock(left)) } }
                 }
             }
             section #verdict aria-live="polite" {
@@ -247,6 +250,18 @@ async fn me(State(server): State<Server>, headers: HeaderMap) -> Result<Json<Val
     api::session_view(&server, token).await.map(Json)
 }
 
+/// `GET /me/events`: the cookie's session's own events (more time, overdue, time up), so that
+/// the page's clock follows the teacher at once.
+async fn my_events(State(server): State<Server>, headers: HeaderMap) -> Response {
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
+        return ApiError::not_found("no session").into_response();
+    };
+    match api::learner_stream(&server, token).await {
+        Ok(stream) => stream.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
 /// `POST /leave`: forgets the session in this browser; it stays open, to be resumed.
 async fn leave() -> Response {
     let mut response = Redirect::to("/").into_response();
@@ -336,7 +351,7 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
                 templates: e.quiz.template_count(),
                 window: e.window,
                 roster: e.roster,
-                open: Server::is_open_now(e),
+                open: Server::is_open_now(e, server.now_ms()),
             })
             .collect()
     };
@@ -400,6 +415,28 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
                 }
             }
             section {
+                h2 { "Exam" }
+                p { "A time limit counts from when each learner starts and ends at the window's close at the latest. With a grace period, answers after the time limit are stored and marked overdue until it ends." }
+                form #exam method="post" action="/teach/exam" {
+                    (quiz_select(&quizzes))
+                    label { "Time limit " input type="text" name="time_limit" placeholder="45m"; }
+                    label { "Grace period " input type="text" name="grace_period" placeholder="5m (empty: end at once)"; }
+                    label { "Idle limit " input type="text" name="idle_limit" placeholder="20m (empty: none)"; }
+                    label { "Opens at (RFC 3339) " input type="text" name="opens_at" placeholder="2026-11-30T09:00:00Z"; }
+                    label { "Closes at " input type="text" name="closes_at" placeholder="2026-11-30T11:00:00Z"; }
+                    button type="submit" { "Set exam" }
+                }
+                h3 { "Extra time for one learner" }
+                form #extra-time method="post" action="/teach/extra-time" {
+                    (quiz_select(&quizzes))
+                    label { "Email " input type="email" name="email" required; }
+                    label { "Extra time " input type="text" name="extra_time" placeholder="15m or 50%"; }
+                    label { "Own window opens " input type="text" name="opens_at" placeholder="optional, RFC 3339"; }
+                    label { "closes " input type="text" name="closes_at" placeholder="optional"; }
+                    button type="submit" { "Give" }
+                }
+            }
+            section {
                 h2 { "Roster" }
                 form #roster method="post" action="/teach/roster" {
                     (quiz_select(&quizzes))
@@ -413,7 +450,7 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
                     option value="" { "—" }
                     @for line in &quizzes { option value=(line.title) { (line.title) } }
                 } }
-                table #live { thead { tr { th { "Learner" } th { "Last template" } th { "Verdict" } th { "Streak" } th { "Mastered" } } } tbody {} }
+                table #live { thead { tr { th { "Learner" } th { "Last template" } th { "Verdict" } th { "Streak" } th { "Mastered" } th { "State" } th { "Due (UTC)" } th { "Overdue answers" } } } tbody {} }
             }
         },
     )
@@ -469,7 +506,7 @@ struct ScheduleForm {
 
 async fn teacher_schedule(State(server): State<Server>, _teacher: Teacher, Form(form): Form<ScheduleForm>) -> Response {
     let scheduled = match api::window(form.opens_at.trim(), form.closes_at.trim()) {
-        Ok((opens, closes)) => server.schedule(&form.title, opens, closes).await.map(|()| (opens, closes)),
+        Ok((opens, closes)) => api::schedule_quiz(&server, &form.title, opens, closes).await.map(|()| (opens, closes)),
         Err(error) => Err(error),
     };
     let (status, notice) = match scheduled {
@@ -502,6 +539,88 @@ async fn teacher_roster(
     let emails: Vec<String> = form.emails.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
     let (status, notice) = match api::set_roster(&server, &form.title, &emails, &api::origin(&headers)).await {
         Ok(links) => (StatusCode::OK, Notice::Links(form.title.clone(), links)),
+        Err(error) => (error.status, Notice::Problems(error)),
+    };
+    (status, teacher_view(&server, Some(notice))).into_response()
+}
+
+/// A form's text field: empty means not given.
+fn given(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+#[derive(Deserialize)]
+struct ExamForm {
+    title: String,
+    #[serde(default)]
+    time_limit: String,
+    #[serde(default)]
+    grace_period: String,
+    #[serde(default)]
+    idle_limit: String,
+    #[serde(default)]
+    opens_at: String,
+    #[serde(default)]
+    closes_at: String,
+}
+
+async fn teacher_exam(State(server): State<Server>, _teacher: Teacher, Form(form): Form<ExamForm>) -> Response {
+    let fields = mastery_boundary::ExamFields {
+        opens_at: given(&form.opens_at),
+        closes_at: given(&form.closes_at),
+        time_limit: given(&form.time_limit),
+        grace_period: given(&form.grace_period),
+        idle_limit: given(&form.idle_limit),
+    };
+    let (status, notice) = match server.set_exam(&form.title, &fields).await {
+        Ok(_) => (
+            StatusCode::OK,
+            Notice::Done(format!(
+                "{:?} is an exam now; learners who start from now on get these settings.",
+                form.title
+            )),
+        ),
+        Err(error) => (error.status, Notice::Problems(error)),
+    };
+    (status, teacher_view(&server, Some(notice))).into_response()
+}
+
+#[derive(Deserialize)]
+struct ExtraTimeForm {
+    title: String,
+    email: String,
+    #[serde(default)]
+    extra_time: String,
+    #[serde(default)]
+    opens_at: String,
+    #[serde(default)]
+    closes_at: String,
+}
+
+async fn teacher_extra_time(
+    State(server): State<Server>,
+    _teacher: Teacher,
+    Form(form): Form<ExtraTimeForm>,
+) -> Response {
+    let fields = mastery_boundary::LearnerOverrideFields {
+        extra_time: given(&form.extra_time),
+        opens_at: given(&form.opens_at),
+        closes_at: given(&form.closes_at),
+    };
+    let email = form.email.trim();
+    let (status, notice) = match server.set_learner_override(&form.title, email, Some(&fields)).await {
+        Ok(Some(deadline)) => (
+            StatusCode::OK,
+            Notice::Done(format!(
+                "{email} now has until {} in {:?}.",
+                mastery_app::rfc3339(deadline.due_at.as_millis()),
+                form.title
+            )),
+        ),
+        Ok(None) => {
+            (StatusCode::OK, Notice::Done(format!("{email} gets these settings when they start {:?}.", form.title)))
+        }
         Err(error) => (error.status, Notice::Problems(error)),
     };
     (status, teacher_view(&server, Some(notice))).into_response()

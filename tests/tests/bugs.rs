@@ -53,7 +53,7 @@ fn bug_a_placeholder_without_a_generator_fails_only_when_rendered() {
 #[test]
 fn bug_the_validators_lose_earlier_errors() {
     let problems = Validator::default()
-        .quiz(&QuizFields { title: Some(" ".into()), mastery: Some(-2), reveal: None })
+        .quiz(&QuizFields { title: Some(" ".into()), mastery: Some(-2), ..QuizFields::default() })
         .unwrap_err();
     assert_eq!(problems.0.len(), 2, "{problems}");
 }

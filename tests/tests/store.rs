@@ -269,6 +269,157 @@ for_each_store! {
         assert_eq!(store.session(id + 100).await.unwrap(), None);
     };
 
+    a_session_keeps_its_own_deadline_and_a_teacher_moves_it_only_while_it_is_open => |store: Arc<dyn ResponseStore>| async move {
+        let plain = store.start_session(new_session("bo@example.com")).await.unwrap();
+        let id = store.start_session(exam_session("ada@example.com", Some(1_000), Some(2_000))).await.unwrap();
+        let deadline = |session: &mastery_persistence::SessionRecord| (session.due_at_ms, session.closes_at_ms);
+        assert_eq!(store.session(id).await.unwrap().as_ref().map(deadline), Some((Some(1_000), Some(2_000))));
+        assert_eq!(store.session(plain).await.unwrap().as_ref().map(deadline), Some((None, None)));
+        let all: Vec<_> =
+            store.sessions("Math").await.unwrap().iter().map(|s| (s.id, deadline(s))).collect();
+        assert_eq!(all, [(plain, (None, None)), (id, (Some(1_000), Some(2_000)))]);
+        let open = store.open_session("Math", "ada@example.com").await.unwrap().expect("open");
+        assert_eq!((open.session.id, deadline(&open.session)), (id, (Some(1_000), Some(2_000))));
+        let latest = store.latest_session("Math", "ada@example.com").await.unwrap().expect("latest");
+        assert_eq!((latest.id, deadline(&latest), latest.ending), (id, (Some(1_000), Some(2_000)), None));
+        assert_eq!(store.latest_session("Math", "nobody@example.com").await.unwrap(), None);
+        assert_eq!(store.latest_session("Other", "ada@example.com").await.unwrap(), None);
+
+        // More time, while the exam runs.
+        assert!(store.set_session_deadline(id, Some(5_000), Some(6_000)).await.unwrap());
+        assert_eq!(store.session(id).await.unwrap().as_ref().map(deadline), Some((Some(5_000), Some(6_000))));
+        let open = store.open_session("Math", "ada@example.com").await.unwrap().expect("still open");
+        assert_eq!(deadline(&open.session), (Some(5_000), Some(6_000)));
+        assert_eq!(store.session(plain).await.unwrap().as_ref().map(deadline), Some((None, None)), "only that session");
+        // A deadline can be taken away, and given to a session that had none.
+        assert!(store.set_session_deadline(id, None, None).await.unwrap());
+        assert_eq!(store.session(id).await.unwrap().as_ref().map(deadline), Some((None, None)));
+        assert!(store.set_session_deadline(plain, Some(7_000), None).await.unwrap());
+        assert_eq!(store.session(plain).await.unwrap().as_ref().map(deadline), Some((Some(7_000), None)));
+
+        assert!(store.set_session_deadline(id, Some(8_000), Some(9_000)).await.unwrap());
+        assert!(store.end_session(id, SessionEnding::TimeUp, 9_000, None).await.unwrap());
+        assert!(!store.set_session_deadline(id, Some(1), Some(2)).await.unwrap(), "an ended session keeps its deadline");
+        let ended = store.session(id).await.unwrap().expect("stored");
+        assert_eq!((deadline(&ended), ended.ending), ((Some(8_000), Some(9_000)), Some(SessionEnding::TimeUp)));
+        assert_eq!(store.latest_session("Math", "ada@example.com").await.unwrap(), Some(ended), "ended, still the latest");
+        assert!(store.open_session("Math", "ada@example.com").await.unwrap().is_none());
+        let again = store.start_session(new_session("ada@example.com")).await.unwrap();
+        assert_eq!(store.latest_session("Math", "ada@example.com").await.unwrap().map(|s| s.id), Some(again));
+        assert!(!store.set_session_deadline(id + plain + 100, Some(1), Some(2)).await.unwrap(), "no such session");
+        let all: Vec<(Option<u64>, Option<u64>)> = store.sessions("Math").await.unwrap().iter().map(deadline).collect();
+        assert_eq!(all, [(Some(7_000), None), (Some(8_000), Some(9_000)), (None, None)]);
+    };
+
+    a_session_s_own_close_refuses_later_answers_and_replaces_its_quiz_s_window => |store: Arc<dyn ResponseStore>| async move {
+        let closes = ANSWERED + 1_000;
+        let id = store.start_session(exam_session("ada@example.com", Some(ANSWERED - 1_000), Some(closes))).await.unwrap();
+        // Overdue, but before the close: taken.
+        store.record(answered("ada@example.com", "3", id, 0, ANSWERED)).await.unwrap();
+        store.record(answered("ada@example.com", "4", id, 1, closes - 1)).await.unwrap();
+        let refused = store.record(answered("ada@example.com", "5", id, 2, closes)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "at the close: {refused}");
+        assert!(refused.reason.contains("time was up"), "{refused}");
+        assert!(refused.reason.contains(&closes.to_string()), "{refused}");
+        let refused = store.record(answered("ada@example.com", "5", id, 2, closes + 60_000)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "after the close: {refused}");
+        // The very answer stored before the close, sent again after it, still counts once.
+        store.record(answered("ada@example.com", "4", id, 1, closes + 5)).await.unwrap();
+        assert_eq!(answers_in(&*store, id).await, ["3", "4"]);
+
+        // The quiz's window closes before a learner's own close, after another's.
+        let window_closes = ANSWERED + 2_000;
+        store.schedule_offered("Math", 1_600_000_000_000, window_closes).await.unwrap();
+        let later = store.start_session(exam_session("late@example.com", None, Some(ANSWERED + 10_000))).await.unwrap();
+        let plain = store.start_session(new_session("plain@example.com")).await.unwrap();
+        let early = store.start_session(exam_session("early@example.com", None, Some(ANSWERED + 500))).await.unwrap();
+        store.record(answered("late@example.com", "6", later, 0, window_closes + 5_000)).await.unwrap();
+        let refused = store.record(answered("plain@example.com", "7", plain, 0, window_closes)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "a session without a deadline keeps its quiz's window: {refused}");
+        assert!(refused.reason.contains("\"Math\" closed before the answer came"), "{refused}");
+        store.record(answered("plain@example.com", "8", plain, 0, window_closes - 1)).await.unwrap();
+        let refused = store.record(answered("early@example.com", "9", early, 0, ANSWERED + 500)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "an earlier own close is kept too: {refused}");
+        let refused =
+            store.record(answered("late@example.com", "10", later, 1, ANSWERED + 10_000)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "{refused}");
+
+        // A teacher who extends the first session lets its learner answer again; taking the
+        // deadline away gives the session back to its quiz's window, which has closed.
+        assert!(store.set_session_deadline(id, None, Some(window_closes + 20_000)).await.unwrap());
+        store.record(answered("ada@example.com", "11", id, 2, window_closes + 10_000)).await.unwrap();
+        assert!(store.set_session_deadline(id, None, None).await.unwrap());
+        let refused = store.record(answered("ada@example.com", "12", id, 3, window_closes + 10_000)).await.unwrap_err();
+        assert_eq!(refused.kind, StoreErrorKind::Closed, "{refused}");
+        assert!(refused.reason.contains("\"Math\" closed before the answer came"), "{refused}");
+
+        assert_eq!(answers_in(&*store, id).await, ["3", "4", "11"]);
+        assert_eq!(answers_in(&*store, later).await, ["6"]);
+        assert_eq!(answers_in(&*store, plain).await, ["8"]);
+        assert!(answers_in(&*store, early).await.is_empty());
+    };
+
+    learner_overrides_are_set_replaced_and_removed_and_an_offer_clears_the_quiz_s_exam => |store: Arc<dyn ResponseStore>| async move {
+        assert!(store.learner_overrides("Math").await.unwrap().is_empty());
+        for (email, settings) in [("b@x.y", "{\"extra_ms\":60000}"), ("a@x.y", "{\"extra_ms\":1}"), ("Z@x.y", "{}")] {
+            store.set_learner_override("Math", email, Some(settings.into())).await.unwrap();
+        }
+        store.set_learner_override("Other", "a@x.y", Some("{\"other\":true}".into())).await.unwrap();
+        store.set_learner_override("Math", "a@x.y", Some("{\"extra_ms\":2}".into())).await.unwrap();
+        let overrides = store.learner_overrides("Math").await.unwrap();
+        let expected = [("Z@x.y", "{}"), ("a@x.y", "{\"extra_ms\":2}"), ("b@x.y", "{\"extra_ms\":60000}")];
+        let expected: Vec<(String, String)> = expected.iter().map(|(e, s)| (e.to_string(), s.to_string())).collect();
+        assert_eq!(overrides, expected, "sorted by email, byte by byte; the last settings given win");
+        store.set_learner_override("Math", "b@x.y", None).await.unwrap();
+        store.set_learner_override("Math", "nobody@x.y", None).await.unwrap();
+        assert_eq!(store.learner_overrides("Math").await.unwrap(), expected[..2]);
+        assert_eq!(store.learner_overrides("Other").await.unwrap(), [("a@x.y".to_string(), "{\"other\":true}".to_string())]);
+
+        // A quiz's exam, on a quiz offered with a file and on one every server loads itself.
+        let exam = "{\"minutes\":30,\"grace_minutes\":5}";
+        let offer = OfferedQuiz {
+            title: "Apple".into(),
+            version: Some("v1".into()),
+            source: Some("one".into()),
+            saved_at_ms: 5,
+            window: None,
+            exam: Some("given with the file".into()),
+        };
+        store.offer_quiz(offer.clone()).await.unwrap();
+        store.set_offered_exam("Math", Some(exam.into())).await.unwrap();
+        let offered = store.offered_quizzes().await.unwrap();
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> =
+            offered.iter().map(|q| (q.title.as_str(), q.source.as_deref(), q.exam.as_deref())).collect();
+        assert_eq!(shown, [("Apple", Some("one"), None), ("Math", None, Some(exam))], "an offer starts without an exam");
+        assert_eq!(offered[1].window, None);
+        store.set_offered_exam("Apple", Some(exam.into())).await.unwrap();
+        store.schedule_offered("Apple", 100, 200).await.unwrap();
+        let apple = store.offered_quizzes().await.unwrap().into_iter().find(|q| q.title == "Apple").unwrap();
+        assert_eq!((apple.exam.as_deref(), apple.window, apple.source.as_deref()), (Some(exam), Some((100, 200)), Some("one")));
+        store.offer_quiz(OfferedQuiz { source: Some("two".into()), ..offer }).await.unwrap();
+        let apple = store.offered_quizzes().await.unwrap().into_iter().find(|q| q.title == "Apple").unwrap();
+        assert_eq!((apple.exam, apple.window, apple.source.as_deref()), (None, None, Some("two")), "a new offer clears both");
+        store.set_offered_exam("Math", None).await.unwrap();
+        let exams: Vec<Option<String>> = store.offered_quizzes().await.unwrap().into_iter().map(|q| q.exam).collect();
+        assert_eq!(exams, [None, None]);
+    };
+
+    a_session_report_counts_the_answers_after_the_session_s_due_time => |store: Arc<dyn ResponseStore>| async move {
+        let due = ANSWERED + 10;
+        let exam = store.start_session(exam_session("ada@example.com", Some(due), Some(due + 1_000))).await.unwrap();
+        let plain = store.start_session(new_session("bo@example.com")).await.unwrap();
+        let ahead = store.start_session(exam_session("cy@example.com", Some(due + 500), None)).await.unwrap();
+        for (position, at) in [due - 10, due, due + 1, due + 999].into_iter().enumerate() {
+            store.record(answered("ada@example.com", &position.to_string(), exam, position as u64, at)).await.unwrap();
+            store.record(answered("bo@example.com", &position.to_string(), plain, position as u64, at)).await.unwrap();
+            store.record(answered("cy@example.com", &position.to_string(), ahead, position as u64, at)).await.unwrap();
+        }
+        let report = store.session_report("Math").await.unwrap();
+        let rows: Vec<(u64, u64, u64, Option<u64>)> =
+            report.iter().map(|row| (row.session.id, row.responses, row.overdue, row.session.due_at_ms)).collect();
+        assert_eq!(rows, [(exam, 4, 2, Some(due)), (plain, 4, 0, None), (ahead, 4, 1, Some(due + 500))]);
+    };
+
     an_offered_quiz_keeps_its_source_and_window_and_a_new_offer_replaces_both => |store: Arc<dyn ResponseStore>| async move {
         assert!(store.offered_quizzes().await.unwrap().is_empty());
         let offer = |title: &str, source: &str| OfferedQuiz {
@@ -277,6 +428,7 @@ for_each_store! {
             source: Some(source.into()),
             saved_at_ms: 5,
             window: None,
+            exam: None,
         };
         store.offer_quiz(offer("Zebra", "title = \"Zebra\"")).await.unwrap();
         store.offer_quiz(offer("Apple", "one")).await.unwrap();
@@ -297,7 +449,61 @@ for_each_store! {
 }
 
 fn new_session(email: &str) -> NewSession {
-    NewSession { quiz_title: "Math".into(), quiz_version: "v1".into(), email: email.into(), seed: 7, started_at_ms: 1 }
+    NewSession {
+        quiz_title: "Math".into(),
+        quiz_version: "v1".into(),
+        email: email.into(),
+        seed: 7,
+        started_at_ms: 1,
+        due_at_ms: None,
+        closes_at_ms: None,
+    }
+}
+
+/// A session of the Math quiz with a deadline of its own.
+fn exam_session(email: &str, due_at_ms: Option<u64>, closes_at_ms: Option<u64>) -> NewSession {
+    NewSession { due_at_ms, closes_at_ms, ..new_session(email) }
+}
+
+/// When `record` answers.
+const ANSWERED: u64 = 1_700_000_000_123;
+
+/// `record(email, answer)` at `place` in `session`, answered at `answered_at_ms`.
+fn answered(email: &str, answer: &str, session: u64, position: u64, answered_at_ms: u64) -> ResponseRecord {
+    ResponseRecord { answered_at_ms, ..at(record(email, answer), session, position) }
+}
+
+/// The answers stored in `session`, by position.
+async fn answers_in(store: &dyn ResponseStore, session: u64) -> Vec<String> {
+    let mut stored: Vec<ResponseRecord> = store
+        .responses("Math")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.place.is_some_and(|place| place.session == session))
+        .collect();
+    stored.sort_by_key(|r| r.place.map(|place| place.position));
+    stored.into_iter().map(|r| r.answer).collect()
+}
+
+/// PostgreSQL's text holds no NUL: exam settings with one are refused before they are sent, alone,
+/// and the writer goes on (the server's own refusal would fail every write of the batch).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refuses_exam_settings_holding_a_nul_before_sending_them() {
+    let Some(subject) = postgres().await else { return };
+    let store = Arc::clone(&subject.store);
+    let refused = store.set_learner_override("Math", "a@x.y", Some("{\"note\":\"a\0b\"}".into())).await.unwrap_err();
+    assert_eq!(refused.kind, StoreErrorKind::Refused, "{refused}");
+    assert!(refused.reason.contains("NUL"), "{refused}");
+    let refused = store.set_learner_override("Math", "a\0@x.y", None).await.unwrap_err();
+    assert_eq!(refused.kind, StoreErrorKind::Refused, "{refused}");
+    let refused = store.set_offered_exam("Math", Some("\0".into())).await.unwrap_err();
+    assert_eq!(refused.kind, StoreErrorKind::Refused, "{refused}");
+    let refused = store.set_offered_exam("Ma\0th", None).await.unwrap_err();
+    assert_eq!(refused.kind, StoreErrorKind::Refused, "{refused}");
+    store.set_learner_override("Math", "a@x.y", Some("{}".into())).await.unwrap();
+    assert_eq!(store.learner_overrides("Math").await.unwrap(), [("a@x.y".to_string(), "{}".to_string())]);
+    assert!(store.offered_quizzes().await.unwrap().is_empty(), "nothing refused was stored");
 }
 
 fn at(record: ResponseRecord, session: u64, position: u64) -> ResponseRecord {

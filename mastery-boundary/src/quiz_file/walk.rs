@@ -13,7 +13,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::locate::Spans;
 use super::suggest::closest;
-use crate::fields::{CheckerSpec, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
+use crate::fields::{CheckerSpec, ExamFields, GeneratorSpec, QuizFields, TemplateFields, ValueSpec};
 use crate::problem::{Problem, join};
 
 /// The spans seen so far and the problems found so far, each problem with its span.
@@ -25,7 +25,8 @@ pub(super) struct Walk {
 
 type Entry<'i> = (&'i Spanned<Cow<'i, str>>, &'i Spanned<DeValue<'i>>);
 
-const ROOT_KEYS: &[&str] = &["title", "mastery", "reveal", "templates"];
+const ROOT_KEYS: &[&str] = &["title", "mastery", "reveal", "exam", "templates"];
+const EXAM_KEYS: &[&str] = &["opens_at", "closes_at", "time_limit", "grace_period", "idle_limit"];
 const TEMPLATE_KEYS: &[&str] = &["name", "category", "instructions", "raw", "generators", "checker"];
 const CHECKER_KEYS: &[&str] = &["expect", "tolerance", "case_sensitive", "script"];
 const GENERATOR_KEYS: &[&str] = &["range", "script"];
@@ -50,6 +51,7 @@ impl Walk {
                 "title" => quiz.title = self.text(&field, value),
                 "mastery" => quiz.mastery = self.integer(&field, value),
                 "reveal" => quiz.reveal = self.text(&field, value),
+                "exam" => quiz.exam = self.exam(&field, value),
                 "templates" => templates = self.templates(value),
                 _ => self.unknown_key(key, "", ROOT_KEYS),
             }
@@ -60,6 +62,34 @@ impl Walk {
     /// Where each field was written, and the problems the walk found.
     pub(super) fn finish(self) -> (Spans, Vec<(Range<usize>, Problem)>) {
         (self.spans, self.problems)
+    }
+
+    fn exam(&mut self, path: &str, value: &Spanned<DeValue<'_>>) -> Option<ExamFields> {
+        let Some(table) = value.get_ref().as_table() else {
+            return self.wrong_type(path, value, "a table ([exam])");
+        };
+        let mut exam = ExamFields::default();
+        for (key, value) in table.iter() {
+            let field = join(path, key.get_ref());
+            self.spans.record(field.clone(), value.span());
+            let slot = match key.get_ref().as_ref() {
+                "opens_at" => &mut exam.opens_at,
+                "closes_at" => &mut exam.closes_at,
+                "time_limit" => &mut exam.time_limit,
+                "grace_period" => &mut exam.grace_period,
+                "idle_limit" => &mut exam.idle_limit,
+                _ => {
+                    self.unknown_key(key, path, EXAM_KEYS);
+                    continue;
+                }
+            };
+            *slot = match value.get_ref() {
+                // TOML's own date-times are as good as the same instant written as text.
+                DeValue::Datetime(datetime) => Some(datetime.to_string()),
+                _ => self.text(&field, value),
+            };
+        }
+        Some(exam)
     }
 
     fn templates(&mut self, value: &Spanned<DeValue<'_>>) -> Vec<TemplateFields> {

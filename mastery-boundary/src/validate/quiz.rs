@@ -3,10 +3,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use mastery_core::{DEFAULT_MASTERY, Quiz, Reveal};
+use mastery_core::{DEFAULT_MASTERY, Exam, ExtraTime, LearnerOverride, Quiz, Reveal, Timestamp, WhenTimeIsUp, Window};
 
 use super::{ValidQuiz, ValidTemplate, Validator, fail};
-use crate::fields::{QuizFields, TemplateFields};
+use crate::fields::{ExamFields, LearnerOverrideFields, QuizFields, TemplateFields};
 use crate::problem::{Problem, Problems};
 
 impl Validator {
@@ -16,7 +16,7 @@ impl Validator {
     /// use mastery_boundary::{QuizFields, Validator};
     ///
     /// let problems = Validator::default()
-    ///     .quiz(&QuizFields { title: Some("  ".into()), mastery: Some(0), reveal: None })
+    ///     .quiz(&QuizFields { title: Some("  ".into()), mastery: Some(0), ..QuizFields::default() })
     ///     .unwrap_err();
     /// let found: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
     /// assert_eq!(found, ["title: title must not be blank", "mastery: mastery must be at least 1, got 0"]);
@@ -39,15 +39,90 @@ impl Validator {
                 fail(&mut problems, "reveal", format!("reveal must be \"never\" or \"after_incorrect\", got {other:?}"))
             }
         };
-        match (title, mastery, reveal) {
-            (Some(title), Some(mastery), Some(reveal)) if problems.is_empty() => {
+        let exam = match &fields.exam {
+            None => Some(None),
+            Some(exam) => self.exam(exam).map_err(|found| problems.extend(found.0)).ok().map(Some),
+        };
+        match (title, mastery, reveal, exam) {
+            (Some(title), Some(mastery), Some(reveal), Some(exam)) if problems.is_empty() => {
                 let mut quiz =
                     Quiz::new(title, mastery).map_err(|e| Problems(vec![Problem::new("title", e.to_string())]))?;
-                quiz.set_reveal(reveal);
+                quiz.set_reveal(reveal).set_exam(exam);
                 Ok(quiz)
             }
             _ => Err(Problems(problems)),
         }
+    }
+
+    /// Exam settings, or every problem (fields under `exam.`).
+    ///
+    /// ```
+    /// use mastery_boundary::{ExamFields, Validator};
+    ///
+    /// let fields = ExamFields { time_limit: Some("45m".into()), grace_period: Some("soon".into()), ..ExamFields::default() };
+    /// let problems = Validator::default().exam(&fields).unwrap_err();
+    /// assert_eq!(problems.0[0].field, "exam.grace_period");
+    /// ```
+    pub fn exam(&self, fields: &ExamFields) -> Result<Exam, Problems> {
+        let mut problems = Vec::new();
+        let mut duration = |field: &str, text: &Option<String>| match text.as_deref().map(crate::parse_duration) {
+            None => None,
+            Some(Ok(duration)) => Some(duration),
+            Some(Err(message)) => fail(
+                &mut problems,
+                &format!("exam.{field}"),
+                format!("{field} must be a duration such as 45m: {message}"),
+            ),
+        };
+        let time_limit = duration("time_limit", &fields.time_limit);
+        let grace = duration("grace_period", &fields.grace_period);
+        let idle_limit = duration("idle_limit", &fields.idle_limit);
+        let window = window(&mut problems, "exam", &fields.opens_at, &fields.closes_at);
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        let when_time_is_up = grace.map_or(WhenTimeIsUp::End, WhenTimeIsUp::Grace);
+        Ok(Exam { window, time_limit, when_time_is_up, idle_limit })
+    }
+
+    /// A learner's own exam settings, or every problem (fields named as in the request).
+    ///
+    /// ```
+    /// use mastery_boundary::{LearnerOverrideFields, Validator};
+    /// use mastery_core::ExtraTime;
+    ///
+    /// let fields = LearnerOverrideFields { extra_time: Some("50%".into()), ..LearnerOverrideFields::default() };
+    /// let learner = Validator::default().learner_override(&fields).unwrap();
+    /// assert_eq!(learner.extra_time, Some(ExtraTime::Percent(50)));
+    /// ```
+    pub fn learner_override(&self, fields: &LearnerOverrideFields) -> Result<LearnerOverride, Problems> {
+        let mut problems = Vec::new();
+        let extra_time = match fields.extra_time.as_deref().map(str::trim) {
+            None => None,
+            Some(text) => match text.strip_suffix('%') {
+                Some(number) => match number.trim().parse::<u32>() {
+                    Ok(percent) if (1..=1000).contains(&percent) => Some(ExtraTime::Percent(percent)),
+                    _ => fail(
+                        &mut problems,
+                        "extra_time",
+                        format!("extra_time must be a percentage from 1% to 1000%, got {text:?}"),
+                    ),
+                },
+                None => match crate::parse_duration(text) {
+                    Ok(duration) => Some(ExtraTime::Duration(duration)),
+                    Err(message) => fail(
+                        &mut problems,
+                        "extra_time",
+                        format!("extra_time must be a duration such as 15m or a percentage such as 50%: {message}"),
+                    ),
+                },
+            },
+        };
+        let window = window(&mut problems, "", &fields.opens_at, &fields.closes_at);
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        Ok(LearnerOverride { extra_time, window })
     }
 
     /// A quiz with every template, or every problem (template problems under `templates[i]`).
@@ -149,4 +224,28 @@ fn assemble(mut quiz: Quiz, templates: Vec<ValidTemplate>, max_answer_chars: usi
             .map_err(|e| Problems(vec![Problem::new("name", e.to_string()).under(&path)]))?;
     }
     Ok(ValidQuiz { quiz, warnings, templates, max_answer_chars })
+}
+
+/// A window from two RFC 3339 instants, both or neither; fields are named under `path`.
+fn window(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    opens_at: &Option<String>,
+    closes_at: &Option<String>,
+) -> Option<Window> {
+    let field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+    let mut instant = |name: &str, text: &Option<String>| match text.as_deref().map(crate::parse_rfc3339) {
+        None => None,
+        Some(Ok(ms)) => Some(Timestamp::from_millis(ms)),
+        Some(Err(message)) => fail(problems, &field(name), format!("{name}: {message}")),
+    };
+    let (opens, closes) = (instant("opens_at", opens_at), instant("closes_at", closes_at));
+    match (opens_at, closes_at, opens, closes) {
+        (None, None, ..) => None,
+        (_, _, Some(opens_at), Some(closes_at)) if opens_at < closes_at => Some(Window { opens_at, closes_at }),
+        (_, _, Some(_), Some(_)) => fail(problems, &field("closes_at"), "closes_at must be after opens_at".into()),
+        (Some(_), None, ..) => fail(problems, &field("opens_at"), "opens_at needs a closes_at".into()),
+        (None, Some(_), ..) => fail(problems, &field("closes_at"), "closes_at needs an opens_at".into()),
+        _ => None,
+    }
 }

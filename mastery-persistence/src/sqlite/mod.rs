@@ -19,9 +19,9 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    ReaderPool, open_reader, read_joined, read_offered, read_open_session, read_quizzes, read_regraded, read_report,
-    read_responses, read_responses_per_email, read_roster, read_session, read_sessions, read_setting,
-    read_template_report,
+    ReaderPool, open_reader, read_joined, read_latest_session, read_learner_overrides, read_offered, read_open_session,
+    read_quizzes, read_regraded, read_report, read_responses, read_responses_per_email, read_roster, read_session,
+    read_sessions, read_setting, read_template_report,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
@@ -177,6 +177,11 @@ impl ResponseStore for SqliteStore {
         Box::pin(async move { Ok(ended.await? > 0) })
     }
 
+    fn set_session_deadline(&self, id: u64, due_at_ms: Option<u64>, closes_at_ms: Option<u64>) -> Pending<bool> {
+        let changed = self.submit(WriteOp::SessionDeadline { id, due_at_ms, closes_at_ms }, None);
+        Box::pin(async move { Ok(changed.await? > 0) })
+    }
+
     fn session(&self, id: u64) -> Pending<Option<SessionRecord>> {
         self.read(move |connection, path| read_session(connection, path, id))
     }
@@ -203,8 +208,22 @@ impl ResponseStore for SqliteStore {
         unit(self.submit(WriteOp::Schedule { title: title.to_string(), opens_at_ms, closes_at_ms }, None))
     }
 
+    fn set_offered_exam(&self, title: &str, exam: Option<String>) -> Pending<()> {
+        unit(self.submit(WriteOp::OfferedExam { title: title.to_string(), exam }, None))
+    }
+
     fn offered_quizzes(&self) -> Pending<Vec<OfferedQuiz>> {
         self.read(read_offered)
+    }
+
+    fn set_learner_override(&self, quiz_title: &str, email: &str, settings: Option<String>) -> Pending<()> {
+        let (quiz_title, email) = (quiz_title.to_string(), email.to_string());
+        unit(self.submit(WriteOp::LearnerOverride { quiz_title, email, settings }, None))
+    }
+
+    fn learner_overrides(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
+        let title = quiz_title.to_string();
+        self.read(move |connection, path| read_learner_overrides(connection, path, &title))
     }
 
     fn roster(&self, quiz_title: &str) -> Pending<Vec<(String, String)>> {
@@ -220,6 +239,11 @@ impl ResponseStore for SqliteStore {
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let (title, email) = (quiz_title.to_string(), email.to_string());
         self.read(move |connection, path| read_open_session(connection, path, &title, &email))
+    }
+
+    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
+        let (title, email) = (quiz_title.to_string(), email.to_string());
+        self.read(move |connection, path| read_latest_session(connection, path, &title, &email))
     }
 
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {

@@ -238,7 +238,7 @@ pub(super) fn fold_report_rows(
     let regraded = read_regraded(connection, path, title)?;
     let mut statement = connection
         .prepare(
-            "SELECT id, email, template, verdict, mastery, session_id, position
+            "SELECT id, email, template, verdict, mastery, session_id, position, answered_at_ms
              FROM responses WHERE quiz_title = ?1 ORDER BY id",
         )
         .map_err(sqlite)?;
@@ -259,6 +259,7 @@ pub(super) fn fold_report_rows(
             template: text(2).map_err(sqlite)?,
             verdict,
             mastery: row.get::<_, u32>(4).map_err(sqlite)?,
+            answered_at_ms: row.get::<_, i64>(7).map_err(sqlite)? as u64,
         });
     }
     Ok(())
@@ -283,7 +284,8 @@ pub(super) fn read_template_report(
 }
 
 const SESSION_COLUMNS: &str =
-    "id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending, ending_reason";
+    "id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending, ending_reason, due_at_ms,
+     closes_at_ms";
 
 fn session_from_row(path: &Path, row: &rusqlite::Row<'_>) -> Result<SessionRecord, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
@@ -305,6 +307,8 @@ fn session_from_row(path: &Path, row: &rusqlite::Row<'_>) -> Result<SessionRecor
         ended_at_ms: row.get::<_, Option<i64>>(6).map_err(sqlite)?.map(|at| at as u64),
         ending,
         ending_reason: row.get(8).map_err(sqlite)?,
+        due_at_ms: row.get::<_, Option<i64>>(9).map_err(sqlite)?.map(|at| at as u64),
+        closes_at_ms: row.get::<_, Option<i64>>(10).map_err(sqlite)?.map(|at| at as u64),
     })
 }
 
@@ -325,6 +329,24 @@ pub(super) fn read_sessions(
     Ok(sessions)
 }
 
+/// The learner's latest session of the quiz, open or ended: one lookup in the learner's index.
+pub(super) fn read_latest_session(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+    email: &str,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let query =
+        format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE quiz_title = ?1 AND email = ?2 ORDER BY id DESC LIMIT 1");
+    let mut statement = connection.prepare_cached(&query).map_err(sqlite)?;
+    let mut rows = statement.query(params![title, email]).map_err(sqlite)?;
+    match rows.next().map_err(sqlite)? {
+        Some(row) => session_from_row(path, row).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The learner's latest session of the quiz with its responses, if it is open. Two index
 /// lookups: the learner's sessions, then the session's responses by position.
 pub(super) fn read_open_session(
@@ -333,13 +355,7 @@ pub(super) fn read_open_session(
     title: &str,
     email: &str,
 ) -> Result<Option<StoredSession>, StoreError> {
-    let sqlite = |e| StoreError::from_sqlite(path, e);
-    let query =
-        format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE quiz_title = ?1 AND email = ?2 ORDER BY id DESC LIMIT 1");
-    let mut statement = connection.prepare_cached(&query).map_err(sqlite)?;
-    let mut rows = statement.query(params![title, email]).map_err(sqlite)?;
-    let Some(row) = rows.next().map_err(sqlite)? else { return Ok(None) };
-    let session = session_from_row(path, row)?;
+    let Some(session) = read_latest_session(connection, path, title, email)? else { return Ok(None) };
     if !session.is_open() {
         return Ok(None);
     }
@@ -377,6 +393,20 @@ pub(super) fn read_roster(
     let sqlite = |e| StoreError::from_sqlite(path, e);
     let mut statement = connection
         .prepare_cached("SELECT email, token_hash FROM roster WHERE quiz_title = ?1 ORDER BY email")
+        .map_err(sqlite)?;
+    let rows = statement.query_map(params![title], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+}
+
+/// The quiz's learners with exam settings of their own, sorted by email.
+pub(super) fn read_learner_overrides(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let mut statement = connection
+        .prepare_cached("SELECT email, settings FROM exam_overrides WHERE quiz_title = ?1 ORDER BY email")
         .map_err(sqlite)?;
     let rows = statement.query_map(params![title], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sqlite)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
@@ -457,7 +487,8 @@ pub(super) fn read_offered(connection: &Connection, path: &Path) -> Result<Vec<O
     let sqlite = |e| StoreError::from_sqlite(path, e);
     let mut statement = connection
         .prepare_cached(
-            "SELECT title, version, source, saved_at_ms, opens_at_ms, closes_at_ms FROM offered_quizzes ORDER BY title",
+            "SELECT title, version, source, saved_at_ms, opens_at_ms, closes_at_ms, exam FROM offered_quizzes
+             ORDER BY title",
         )
         .map_err(sqlite)?;
     let rows = statement
@@ -469,6 +500,7 @@ pub(super) fn read_offered(connection: &Connection, path: &Path) -> Result<Vec<O
                 source: row.get(2)?,
                 saved_at_ms: row.get::<_, i64>(3)? as u64,
                 window: window.0.zip(window.1).map(|(opens, closes)| (opens as u64, closes as u64)),
+                exam: row.get(6)?,
             })
         })
         .map_err(sqlite)?;

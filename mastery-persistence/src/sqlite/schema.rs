@@ -95,6 +95,23 @@ const MIGRATIONS: &[&str] = &[
         opens_at_ms INTEGER,
         closes_at_ms INTEGER
      ) WITHOUT ROWID;",
+    // 6: exams. A session may have a deadline of its own: `due_at_ms`, when the learner's time is
+    // up (later answers are still taken, and reports count them as overdue), and `closes_at_ms`,
+    // after which its answers are refused. The session's own close replaces its quiz's window, so
+    // a learner given more time, or a grace period, answers after the quiz closed for the others;
+    // it is a column of the session because the insert already looks the session up by its key.
+    // The quiz's exam settings and each learner's overrides are the server's JSON, kept as text
+    // the store never reads, so that every server on the file runs the same exam. Rows written
+    // before have no deadline and no exam: they behave as before.
+    "ALTER TABLE sessions ADD COLUMN due_at_ms INTEGER;
+     ALTER TABLE sessions ADD COLUMN closes_at_ms INTEGER;
+     ALTER TABLE offered_quizzes ADD COLUMN exam TEXT;
+     CREATE TABLE exam_overrides (
+        quiz_title TEXT NOT NULL,
+        email TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        PRIMARY KEY (quiz_title, email)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -20,13 +20,16 @@ use crate::{InTransaction, Pending, StoreError, StoreErrorKind, Withdrawal};
 
 /// A response is written only into a session still open — a process that kept answering in a
 /// session another process has since ended (restarted, timed out) is refused — and only before
-/// its quiz's stored window closed, whatever the Proctor of the process that took it heard.
+/// it closed, whatever the Proctor of the process that took it heard: a session with a deadline
+/// of its own closes at it, any other response when its quiz's stored window closes.
 const INSERT: &str = "INSERT INTO responses
     (quiz_title, template, asked, substitutions, email, answer, verdict, reason, answered_at_ms, mastery,
      session_id, position)
     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-    WHERE (?11 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = ?11 AND ending IS NULL))
-      AND NOT EXISTS (SELECT 1 FROM offered_quizzes WHERE title = ?1 AND closes_at_ms <= ?9)";
+    WHERE (?11 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = ?11 AND ending IS NULL
+                                  AND (closes_at_ms IS NULL OR ?9 < closes_at_ms)))
+      AND (NOT EXISTS (SELECT 1 FROM offered_quizzes WHERE title = ?1 AND closes_at_ms <= ?9)
+           OR EXISTS (SELECT 1 FROM sessions WHERE id = ?11 AND closes_at_ms IS NOT NULL))";
 
 /// What the writer is asked to write.
 pub(super) enum WriteOp {
@@ -57,10 +60,27 @@ pub(super) enum WriteOp {
         opens_at_ms: u64,
         closes_at_ms: u64,
     },
+    /// An open session's own deadline, replacing the one it had.
+    SessionDeadline {
+        id: u64,
+        due_at_ms: Option<u64>,
+        closes_at_ms: Option<u64>,
+    },
+    /// An offered quiz's exam settings.
+    OfferedExam {
+        title: String,
+        exam: Option<String>,
+    },
+    /// One learner's exam settings for a quiz; `None` removes them.
+    LearnerOverride {
+        quiz_title: String,
+        email: String,
+        settings: Option<String>,
+    },
 }
 
 /// One write on its way to the writer, with the means to answer its caller: the new row's id for
-/// a session or a regrade, 1 or 0 for whether an ending was stored.
+/// a session or a regrade, 1 or 0 for whether an ending or a deadline was stored.
 pub(super) struct WriteRequest {
     op: WriteOp,
     claim: Arc<Claim>,
@@ -267,7 +287,7 @@ fn write_request(connection: &Connection, path: &Path, request: &mut WriteReques
         WriteOp::Offer(quiz) => {
             let sql = "INSERT INTO offered_quizzes (title, version, source, saved_at_ms) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT (title) DO UPDATE SET version = excluded.version, source = excluded.source,
-                    saved_at_ms = excluded.saved_at_ms, opens_at_ms = NULL, closes_at_ms = NULL";
+                    saved_at_ms = excluded.saved_at_ms, opens_at_ms = NULL, closes_at_ms = NULL, exam = NULL";
             let parameters = params![quiz.title, quiz.version, quiz.source, quiz.saved_at_ms as i64];
             return connection.execute(sql, parameters).map(|_| 0).map_err(sqlite);
         }
@@ -276,6 +296,31 @@ fn write_request(connection: &Connection, path: &Path, request: &mut WriteReques
                 ON CONFLICT (title) DO UPDATE SET opens_at_ms = excluded.opens_at_ms, closes_at_ms = excluded.closes_at_ms";
             let parameters = params![&*title, *opens_at_ms as i64, *closes_at_ms as i64];
             return connection.execute(sql, parameters).map(|_| 0).map_err(sqlite);
+        }
+        WriteOp::SessionDeadline { id, due_at_ms, closes_at_ms } => {
+            let sql = "UPDATE sessions SET due_at_ms = ?2, closes_at_ms = ?3 WHERE id = ?1 AND ending IS NULL";
+            let parameters = params![*id as i64, due_at_ms.map(|at| at as i64), closes_at_ms.map(|at| at as i64)];
+            return connection.execute(sql, parameters).map(|changed| changed as u64).map_err(sqlite);
+        }
+        WriteOp::OfferedExam { title, exam } => {
+            // Offered without a quiz given: no source, and saved at 0, as every store does.
+            let sql = "INSERT INTO offered_quizzes (title, saved_at_ms, exam) VALUES (?1, 0, ?2)
+                ON CONFLICT (title) DO UPDATE SET exam = excluded.exam";
+            return connection.execute(sql, params![&*title, exam.as_deref()]).map(|_| 0).map_err(sqlite);
+        }
+        WriteOp::LearnerOverride { quiz_title, email, settings } => {
+            let written = match settings {
+                Some(settings) => connection.execute(
+                    "INSERT INTO exam_overrides (quiz_title, email, settings) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (quiz_title, email) DO UPDATE SET settings = excluded.settings",
+                    params![&*quiz_title, &*email, &*settings],
+                ),
+                None => connection.execute(
+                    "DELETE FROM exam_overrides WHERE quiz_title = ?1 AND email = ?2",
+                    params![&*quiz_title, &*email],
+                ),
+            };
+            return written.map(|_| 0).map_err(sqlite);
         }
     };
     let Some(function) = in_transaction else {
@@ -322,8 +367,8 @@ fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Resu
         Ok(1) => Ok(()),
         // The very answer stored before (a retry) counts once, even after the close.
         Ok(_) if already_stored(connection, record).map_err(store)? => Ok(()),
-        Ok(_) => match closed_at(connection, record).map_err(store)? {
-            Some(closed) => Err(WriteFailure::Declined(StoreError::closed_quiz(path, &record.quiz_title, closed))),
+        Ok(_) => match closed(connection, path, record).map_err(store)? {
+            Some(closed) => Err(WriteFailure::Declined(closed)),
             None => Err(WriteFailure::Declined(StoreError::conflict(
                 path,
                 format!("session {} has ended (or was never started); its answers are closed", session.unwrap_or(0)),
@@ -347,16 +392,30 @@ fn insert(connection: &Connection, path: &Path, record: &ResponseRecord) -> Resu
     }
 }
 
-/// When the response's quiz closed, if its stored window closed before the response came.
-fn closed_at(connection: &Connection, record: &ResponseRecord) -> rusqlite::Result<Option<u64>> {
-    connection
+/// Why the response came too late, if it did: its session's own deadline had passed or, for a
+/// session without one and a response outside any session, its quiz's stored window had closed.
+fn closed(connection: &Connection, path: &Path, record: &ResponseRecord) -> rusqlite::Result<Option<StoreError>> {
+    let answered = record.answered_at_ms as i64;
+    if let Some(place) = record.place {
+        let own: Option<i64> = connection
+            .query_row(
+                "SELECT closes_at_ms FROM sessions WHERE id = ?1 AND closes_at_ms IS NOT NULL",
+                params![place.session as i64],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(closes) = own {
+            return Ok((closes <= answered).then(|| StoreError::closed_session(path, place.session, closes as u64)));
+        }
+    }
+    let closed: Option<i64> = connection
         .query_row(
             "SELECT closes_at_ms FROM offered_quizzes WHERE title = ?1 AND closes_at_ms <= ?2",
-            params![record.quiz_title, record.answered_at_ms as i64],
-            |row| row.get::<_, i64>(0),
+            params![record.quiz_title, answered],
+            |row| row.get(0),
         )
-        .optional()
-        .map(|closed| closed.map(|at| at as u64))
+        .optional()?;
+    Ok(closed.map(|at| StoreError::closed_quiz(path, &record.quiz_title, at as u64)))
 }
 
 /// Whether the very response is already stored at its place: a retry of a write whose outcome
@@ -378,7 +437,8 @@ fn already_stored(connection: &Connection, record: &ResponseRecord) -> rusqlite:
 fn start_session(connection: &Connection, path: &Path, session: &NewSession) -> Result<u64, StoreError> {
     let mut statement = connection
         .prepare_cached(
-            "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO sessions (quiz_title, quiz_version, email, seed, started_at_ms, due_at_ms, closes_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(|e| StoreError::from_sqlite(path, e))?;
     statement
@@ -387,7 +447,9 @@ fn start_session(connection: &Connection, path: &Path, session: &NewSession) -> 
             session.quiz_version,
             session.email,
             session.seed as i64,
-            session.started_at_ms as i64
+            session.started_at_ms as i64,
+            session.due_at_ms.map(|at| at as i64),
+            session.closes_at_ms.map(|at| at as i64),
         ])
         .map_err(|e| StoreError::from_sqlite(path, e))?;
     Ok(connection.last_insert_rowid() as u64)

@@ -1,7 +1,13 @@
-//! RFC 3339 instants, as the schedule API takes them, to milliseconds since the Unix epoch.
+//! RFC 3339 instants, as quiz files and the schedule API write them, to milliseconds since the
+//! Unix epoch.
 
-/// Parses `2026-11-30T09:00:00Z`, `2026-11-30T10:00:00.5+01:00` and the like.
-pub(crate) fn parse(text: &str) -> Result<u64, String> {
+/// Parses `2026-11-30T09:00:00Z`, `2026-11-30T10:00:00.5+01:00` and the like into milliseconds
+/// since the Unix epoch.
+///
+/// ```
+/// assert_eq!(mastery_boundary::parse_rfc3339("1970-01-01T01:00:00+01:00"), Ok(0));
+/// ```
+pub fn parse_rfc3339(text: &str) -> Result<u64, String> {
     let fail = || format!("{text:?} is not an RFC 3339 date and time such as 2026-11-30T09:00:00Z");
     let bytes = text.as_bytes();
     if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't' | b' ') {
@@ -59,6 +65,27 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
     u64::try_from(seconds * 1000 + millis).map_err(|_| format!("{text:?} is before 1970"))
 }
 
+/// Writes milliseconds since the Unix epoch as an RFC 3339 instant in UTC, to the second.
+///
+/// ```
+/// assert_eq!(mastery_boundary::format_rfc3339(1_764_374_400_000), "2025-11-29T00:00:00Z");
+/// ```
+pub fn format_rfc3339(ms: u64) -> String {
+    let seconds = ms / 1000;
+    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
+    // Howard Hinnant's civil-from-days, for days since 1970-01-01.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", in_day / 3600, in_day % 3600 / 60, in_day % 60)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
@@ -74,12 +101,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn instants_round_trip_with_the_report_format() {
+    fn instants_in_every_written_form() {
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Ok(951_782_400_000));
+        assert_eq!(parse_rfc3339("2025-11-29T00:00:00.000Z"), Ok(1_764_374_400_000));
         for ms in [0, 951_782_400_000, 1_764_374_400_000, 4_107_542_399_000] {
-            assert_eq!(parse(&mastery_app::rfc3339(ms)), Ok(ms));
+            assert_eq!(parse_rfc3339(&format_rfc3339(ms)), Ok(ms));
         }
-        assert_eq!(parse("1970-01-01T01:00:00+01:00"), Ok(0));
-        assert_eq!(parse("1970-01-01T00:00:01.25Z"), Ok(1_250));
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:01.25Z"), Ok(1_250));
         for bad in [
             "",
             "tomorrow",
@@ -88,7 +117,7 @@ mod tests {
             "2026-11-30T09:00:00",
             "2026-11-30T09:00:00+1",
         ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
+            assert!(parse_rfc3339(bad).is_err(), "{bad:?}");
         }
     }
 }

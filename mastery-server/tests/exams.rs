@@ -1,0 +1,216 @@
+//! A timed exam over HTTP, in tokio's paused time: the teacher gives exam settings and extra
+//! time, each learner's page hears of its own deadline, late answers are stored as overdue in
+//! the grace period and refused after it, and the teacher sees every session's state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use futures_util::StreamExt;
+use mastery_app::App;
+use mastery_boundary::{MasteryConfig, TokioClock};
+use mastery_persistence::MemoryStore;
+use mastery_server::{Server, ServerOptions, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TEACHER: &str = "teacher-token-for-exams";
+
+const EXAM: &str = r#"title = "Exam"
+mastery = 3
+
+[exam]
+time_limit = "10m"
+grace_period = "2m"
+
+[[templates]]
+name = "sum"
+category = "addition"
+raw = "{{a}} + {{b}}"
+generators = { a = [1], b = [2] }
+checker = { expect = "a + b" }
+"#;
+
+struct Class {
+    app: App,
+    server: Server,
+}
+
+async fn reply_of(response: axum::response::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
+}
+
+impl Class {
+    /// A server whose sessions keep time by tokio's paused clock, with the exam uploaded.
+    async fn with_exam() -> Class {
+        let clock = TokioClock::starting_at(mastery_core::Timestamp::from(std::time::SystemTime::now()));
+        let config = MasteryConfig { clock: Arc::new(clock), ..MasteryConfig::default() };
+        let app = App::with_store(Arc::new(MemoryStore::default()), config);
+        let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
+        let server = Server::start(&app, options).await.unwrap();
+        server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+        let class = Class { app, server };
+        let (status, uploaded) = class.teacher("POST", "/api/quizzes", "application/toml", EXAM).await;
+        assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+        class
+    }
+
+    async fn send(&self, request: Request<Body>) -> axum::response::Response {
+        router(self.server.clone()).oneshot(request).await.unwrap()
+    }
+
+    async fn teacher(&self, method: &str, path: &str, content_type: &str, body: &str) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {TEACHER}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        reply_of(self.send(request).await).await
+    }
+
+    async fn teacher_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.teacher("POST", path, "application/json", &body.to_string()).await
+    }
+
+    async fn sessions(&self) -> Vec<Value> {
+        let (status, rows) = self.teacher("GET", "/api/quizzes/Exam/sessions", "application/json", "").await;
+        assert_eq!(status, StatusCode::OK, "{rows}");
+        rows.as_array().unwrap().clone()
+    }
+
+    async fn learner(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(if method == "GET" { Body::empty() } else { Body::from(body.to_string()) })
+            .unwrap();
+        reply_of(self.send(request).await).await
+    }
+
+    async fn start(&self, email: &str) -> (String, Value) {
+        let (status, started) = self.learner("POST", "/api/sessions", json!({"quiz": "Exam", "email": email})).await;
+        assert_eq!(status, StatusCode::CREATED, "{started}");
+        (started["session"].as_str().unwrap().to_string(), started)
+    }
+
+    async fn answer(&self, token: &str) -> (StatusCode, Value) {
+        self.learner("POST", &format!("/api/sessions/{token}/answers"), json!({"answer": "3"})).await
+    }
+}
+
+/// Lets `minutes` pass at once, then lets the woken workers run.
+async fn wait(minutes: u64) {
+    tokio::time::advance(Duration::from_secs(minutes * 60)).await;
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+}
+
+fn state_of<'a>(rows: &'a [Value], email: &str) -> &'a Value {
+    rows.iter().find(|row| row["email"] == email).unwrap_or_else(|| panic!("no session of {email}: {rows:?}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_teacher_runs_a_timed_exam_with_extra_time_and_late_answers_are_overdue_then_refused() {
+    let class = Class::with_exam().await;
+    let (status, given) = class
+        .teacher_json("/api/quizzes/Exam/overrides", json!({"email": "bo@example.com", "extra_time": "50%"}))
+        .await;
+    assert_eq!((status, &given["due_at"]), (StatusCode::OK, &Value::Null), "not started yet: {given}");
+    let (ada, started) = class.start("ada@example.com").await;
+    assert_eq!(started["time_left_ms"], 600_000);
+    let (_bo, started) = class.start("bo@example.com").await;
+    assert_eq!(started["time_left_ms"], 900_000, "half as long again");
+
+    // Ada's page listens for her own events.
+    let request = Request::get(format!("/api/sessions/{ada}/events")).body(Body::empty()).unwrap();
+    let mut ada_events = class.send(request).await.into_body().into_data_stream();
+    let watch = Request::get("/api/quizzes/Exam/events")
+        .header(header::AUTHORIZATION, format!("Bearer {TEACHER}"))
+        .body(Body::empty())
+        .unwrap();
+    let mut teacher_events = class.send(watch).await.into_body().into_data_stream();
+
+    wait(8).await;
+    let (status, moved) = class
+        .teacher_json("/api/quizzes/Exam/overrides", json!({"email": "ada@example.com", "extra_time": "5m"}))
+        .await;
+    assert_eq!((status, &moved["time_left_ms"]), (StatusCode::OK, &json!(420_000)), "{moved}");
+    let heard = String::from_utf8(ada_events.next().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(heard.contains("event: deadline") && heard.contains("\"time_left_ms\":420000"), "{heard}");
+    let (_, read) = class.learner("GET", &format!("/api/sessions/{ada}"), Value::Null).await;
+    assert_eq!((&read["time_left_ms"], &read["overdue"]), (&json!(420_000), &json!(false)));
+
+    wait(8).await;
+    let (status, late) = class.answer(&ada).await;
+    assert_eq!(
+        (status, &late["overdue"], &late["verdict"]),
+        (StatusCode::OK, &json!(true), &json!("correct")),
+        "{late}"
+    );
+    let rows = class.sessions().await;
+    let ada_row = state_of(&rows, "ada@example.com");
+    assert_eq!(
+        (&ada_row["state"], &ada_row["overdue"], &ada_row["responses"]),
+        (&json!("overdue"), &json!(1), &json!(1))
+    );
+
+    wait(2).await;
+    let (status, refused) = class.answer(&ada).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("time is up"), "{refused}");
+    let rows = class.sessions().await;
+    for email in ["ada@example.com", "bo@example.com"] {
+        let row = state_of(&rows, email);
+        assert_eq!((&row["state"], &row["ending"]), (&json!("timed_out"), &json!("time_up")), "{email}: {row}");
+    }
+    assert_eq!(state_of(&rows, "ada@example.com")["overdue"], 1);
+    assert_eq!(class.app.store().responses("Exam").await.unwrap().len(), 1, "the refused answer is not stored");
+
+    let mut seen = String::new();
+    // Each learner's time up, as it came.
+    while seen.matches("event: time_up").count() < 2 {
+        let chunk = teacher_events.next().await.expect("an event").unwrap();
+        seen.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(seen.contains("event: deadline") && seen.contains("event: overdue"), "{seen}");
+    assert!(seen.contains(r#"data: {"email":"bo@example.com","title":"Exam"}"#), "{seen}");
+    class.server.stop_streams();
+    class.app.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn exam_settings_and_extra_time_are_validated_and_each_problem_is_named() {
+    let class = Class::with_exam().await;
+    let (status, error) = class.teacher_json("/api/quizzes/Exam/exam", json!({"time_limit": "soon"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"].as_str().unwrap().contains("exam.time_limit"), "{error}");
+    let (status, error) = class
+        .teacher_json("/api/quizzes/Exam/overrides", json!({"email": "ada@example.com", "extra_time": "2000%"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"].as_str().unwrap().contains("extra_time"), "{error}");
+    let (status, error) = class
+        .teacher_json("/api/quizzes/Arithmetic/overrides", json!({"email": "ada@example.com", "extra_time": "5m"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "the demo is no exam: {error}");
+    let (status, set) = class
+        .teacher_json(
+            "/api/quizzes/Arithmetic/exam",
+            json!({"time_limit": "20m", "opens_at": "2020-01-01T00:00:00Z", "closes_at": "2020-01-01T01:00:00Z"}),
+        )
+        .await;
+    assert_eq!((status, &set["time_limit_ms"]), (StatusCode::OK, &json!(1_200_000)), "{set}");
+    let (status, refused) =
+        class.learner("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "ada@example.com"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(refused["error"].as_str().unwrap().contains("closed at 2020-01-01T01:00:00Z"), "{refused}");
+    class.app.shutdown().await.unwrap();
+}
