@@ -448,3 +448,44 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_exam_table_sets_the_window_time_limit_grace_and_idle_limit_and_leaves_the_version_alone() {
+    let exam = r#"title = "Final"
+[exam]
+opens_at = 2026-12-01T09:00:00Z
+closes_at = "2026-12-01T11:00:00+01:00"
+time_limit = "45m"
+grace_period = "5m"
+idle_limit = "20m"
+"#;
+    let file = parse_quiz_text("quiz.toml", &format!("{exam}{TEMPLATE}"), &Validator::default()).unwrap();
+    let quiz = file.valid.quiz;
+    let settings = quiz.exam().expect("an exam");
+    let window = settings.window.expect("a window");
+    // A TOML date-time and an RFC 3339 string with an offset are the same kind of instant.
+    assert_eq!(window.opens_at, Timestamp::from_millis(1_796_115_600_000));
+    assert_eq!(window.closes_at, Timestamp::from_millis(1_796_115_600_000 + 3_600_000));
+    assert_eq!(settings.time_limit, Some(Duration::from_secs(45 * 60)));
+    assert_eq!(settings.when_time_is_up, mastery_core::WhenTimeIsUp::Grace(Duration::from_secs(300)));
+    assert_eq!(settings.idle_limit, Some(Duration::from_secs(20 * 60)));
+    let practice = parse_quiz_text("quiz.toml", &format!("title = \"Final\"\n{TEMPLATE}"), &Validator::default());
+    assert_eq!(practice.unwrap().valid.quiz.version(), quiz.version(), "exam settings are not the quiz's content");
+}
+
+#[test]
+fn every_exam_problem_is_located_and_named() {
+    let exam = r#"title = "Final"
+[exam]
+opens_at = "tomorrow"
+time_limit = "45 minutes"
+grace_perod = "5m"
+"#;
+    let found = problems(&format!("{exam}{TEMPLATE}"));
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found[0].starts_with("3:12: exam.opens_at: opens_at: \"tomorrow\" is not an RFC 3339"), "{found:#?}");
+    assert!(found[1].starts_with("4:14: exam.time_limit: time_limit must be a duration such as 45m"), "{found:#?}");
+    assert_eq!(found[2], "5:1: exam.grace_perod: unknown key \"grace_perod\" (did you mean \"grace_period\"?)");
+    let half = problems(&format!("title = \"Final\"\n[exam]\ncloses_at = \"2026-12-01T11:00:00Z\"\n{TEMPLATE}"));
+    assert_eq!(half, ["3:13: exam.closes_at: closes_at needs an opens_at"]);
+}

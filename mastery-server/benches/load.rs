@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 use mastery_app::App;
 use mastery_boundary::MasteryConfig;
+use mastery_core::{Exam, ExtraTime, LearnerOverride, Quiz, WhenTimeIsUp};
 use mastery_persistence::SqliteStore;
 use mastery_server::{Server, ServerOptions, router};
 use serde_json::{Value, json};
@@ -45,7 +46,7 @@ async fn run(quick: bool) {
     let here = [address.clone()];
     let ceiling = closed_loop(&here, learners, drive, |_| None).await;
     print_row(&format!("ceiling: bare JSON handler, {learners} clients"), &ceiling);
-    let tokens = start_sessions(&here, learners, "sat").await.0;
+    let tokens = start_sessions(&here, "Arithmetic", learners, "sat").await.0;
     let answers = closed_loop(&here, learners, drive, |learner| Some(tokens[learner].clone())).await;
     print_row(&format!("saturation: answers, {learners} learners"), &answers);
     println!("answers/s are {:.0}% of the ceiling", 100.0 * answers.rate / ceiling.rate);
@@ -54,7 +55,7 @@ async fn run(quick: bool) {
 
     let class = if quick { 500 } else { 10_000 };
     let rss_before = resident_kib();
-    let (tokens, start) = start_sessions(&here, class, "class").await;
+    let (tokens, start) = start_sessions(&here, "Arithmetic", class, "class").await;
     let rss_after = resident_kib();
     print_row(&format!("synchronized start: {class} learners at once"), &start);
     figure(&format!("serve: synchronized start of {class} learners, p99"), start.p99, "ms", false);
@@ -67,6 +68,21 @@ async fn run(quick: bool) {
         human_pace(&address, &tokens, if quick { Duration::from_secs(2) } else { Duration::from_secs(15) }).await;
     print_row(&format!("human pace: {class} learners, one answer per ~5 s"), &pace);
     figure(&format!("serve: p99 at human pace, {class} learners"), pace.p99, "ms", false);
+    // The same start for an exam: a time limit, a grace period, and extra time for every tenth
+    // learner, so that each start also reads the learner's attempts and stores a deadline.
+    let exam = Exam {
+        time_limit: Some(Duration::from_secs(3_600)),
+        when_time_is_up: WhenTimeIsUp::Grace(Duration::from_secs(300)),
+        ..Exam::default()
+    };
+    server.add_quiz(exam_quiz(exam)).await.unwrap();
+    for learner in (0..class).step_by(10) {
+        let extra = LearnerOverride { extra_time: Some(ExtraTime::Percent(50)), window: None };
+        app.mastery().set_learner_override("Exam", &format!("exam{learner}@example.com"), Some(extra)).await.unwrap();
+    }
+    let (_, exam_start) = start_sessions(&here, "Exam", class, "exam").await;
+    print_row(&format!("synchronized start of an exam: {class} learners"), &exam_start);
+    figure(&format!("serve: synchronized start of an exam, {class} learners, p99"), exam_start.p99, "ms", false);
     app.shutdown().await.unwrap();
     postgres(learners, drive).await;
 }
@@ -89,7 +105,7 @@ async fn postgres(learners: usize, drive: Duration) {
             tokio::spawn(async move { axum::serve(listener, router(server)).await });
             apps.push(app);
         }
-        let tokens = start_sessions(&addresses, learners, "pg").await.0;
+        let tokens = start_sessions(&addresses, "Arithmetic", learners, "pg").await.0;
         let answers = closed_loop(&addresses, learners, drive, |learner| Some(tokens[learner].clone())).await;
         print_row(&format!("PostgreSQL, {servers} server(s): answers, {learners} learners"), &answers);
         figure(&format!("serve: answers/s on PostgreSQL, {servers} server(s)"), answers.rate, "answers/s", true);
@@ -98,6 +114,17 @@ async fn postgres(learners: usize, drive: Duration) {
             app.shutdown().await.unwrap();
         }
     }
+}
+
+/// The demo's templates as the exam titled "Exam".
+fn exam_quiz(exam: Exam) -> Quiz {
+    let demo = mastery_app::demo_quiz();
+    let mut quiz = Quiz::new("Exam", demo.mastery()).unwrap();
+    for template in demo.templates() {
+        quiz.add_template(Arc::clone(template)).unwrap();
+    }
+    quiz.set_version("exam-1").set_exam(Some(exam));
+    quiz
 }
 
 struct Figures {
@@ -213,20 +240,20 @@ async fn closed_loop(
 }
 
 /// Every learner asks for a session at the same instant; returns their tokens.
-async fn start_sessions(addresses: &[String], learners: usize, prefix: &str) -> (Vec<String>, Figures) {
+async fn start_sessions(addresses: &[String], quiz: &str, learners: usize, prefix: &str) -> (Vec<String>, Figures) {
     let connections = learners.min(4_000);
     let gate = Arc::new(tokio::sync::Barrier::new(connections + 1));
     let tasks: Vec<_> = (0..connections)
         .map(|connection| {
             let address = addresses[connection % addresses.len()].clone();
-            let (gate, prefix) = (Arc::clone(&gate), prefix.to_string());
+            let (gate, prefix, quiz) = (Arc::clone(&gate), prefix.to_string(), quiz.to_string());
             tokio::spawn(async move {
                 let mut client = Connection::open(&address).await;
                 gate.wait().await;
                 let started = Instant::now();
                 let mut results = Vec::new();
                 for learner in (connection..learners).step_by(connections) {
-                    let body = json!({"quiz": "Arithmetic", "email": format!("{prefix}{learner}@example.com")});
+                    let body = json!({"quiz": quiz, "email": format!("{prefix}{learner}@example.com")});
                     let (status, body) = client.send("POST", "/api/sessions", Some(&body)).await;
                     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
                     let reply: Value = serde_json::from_slice(&body).unwrap();

@@ -1,7 +1,8 @@
 //! End to end in a real browser (Chromium through chromedriver): a learner takes the demo to the
 //! end with the keyboard and a reload mid-quiz keeps the question; a teacher uploads a broken
 //! quiz and sees the located problem, then a good one, schedules it, and watches a learner's
-//! progress arrive live. Screenshots go to `target/screenshots/`.
+//! progress arrive live; in an exam, a teacher gives one learner more time from the teacher page
+//! and that learner's clock moves at once. Screenshots go to `target/screenshots/`.
 //!
 //! Without a chromedriver the test says it was skipped, unless `MASTERY_REQUIRE_BROWSER` is set
 //! (CI sets it), when a missing browser is a failure.
@@ -223,6 +224,92 @@ async fn a_class_takes_and_runs_a_quiz_in_a_real_browser() {
     .await;
     assert!(row.contains("france") && row.contains("correct"), "{row}");
     screenshot(&client, "teacher.png").await;
+
+    client.close().await.unwrap();
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+    app.shutdown().await.unwrap();
+}
+
+const EXAM: &str = r#"title = "Exam"
+mastery = 3
+
+[exam]
+time_limit = "10m"
+grace_period = "1m"
+
+[[templates]]
+name = "sum"
+category = "addition"
+raw = "{{a}} + {{b}}"
+generators = { a = [1], b = [2] }
+checker = { expect = "a + b" }
+"#;
+
+/// The learner's clock as the page shows it, in whole seconds left.
+async fn seconds_left(client: &Client) -> Option<u64> {
+    let shown = text_of(client, "#left").await?;
+    let (minutes, seconds) = shown.split_once(':')?;
+    Some(minutes.trim().parse::<u64>().ok()? * 60 + seconds.trim().parse::<u64>().ok()?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_gives_one_learner_extra_time_from_the_page_and_the_learners_clock_moves_at_once() {
+    let Some(driver_path) = chromedriver() else {
+        assert!(
+            std::env::var_os("MASTERY_REQUIRE_BROWSER").is_none(),
+            "no chromedriver, and the browser test is required"
+        );
+        println!("skipped: no chromedriver (install chromium and chromium-driver to run it)");
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(folder.path().join("mastery.db")).unwrap());
+    let app = App::with_store(store, MasteryConfig::default());
+    let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
+    let server = Server::start(&app, options).await.unwrap();
+    let exam = mastery_boundary::parse_quiz_text("exam.toml", EXAM, &mastery_boundary::Validator::default()).unwrap();
+    server.add_quiz(exam.valid.quiz).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(mastery_server::serve(listener, server.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let (_driver, driver_url) = start_driver(&driver_path);
+    let client = browser(&driver_url).await;
+
+    // The learner starts the exam: ten minutes on their clock.
+    client.goto(&format!("{site}/")).await.unwrap();
+    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys("ada@example.com\n").await.unwrap();
+    let left = until(&client, "the learner's clock", async |c| seconds_left(c).await).await;
+    assert!((590..=600).contains(&left), "{left} s left");
+    let learner_window = client.window().await.unwrap();
+
+    // The teacher, in another window, gives Ada five minutes more.
+    let teacher_window = client.new_window(false).await.unwrap();
+    client.switch_to_window(teacher_window.handle).await.unwrap();
+    client.goto(&format!("{site}/teach?token={TEACHER}")).await.unwrap();
+    let form = client.find(Locator::Css("#extra-time")).await.unwrap();
+    form.find(Locator::Css("select")).await.unwrap().select_by_value("Exam").await.unwrap();
+    form.find(Locator::Css("input[name=email]")).await.unwrap().send_keys("ada@example.com").await.unwrap();
+    form.find(Locator::Css("input[name=extra_time]")).await.unwrap().send_keys("5m").await.unwrap();
+    form.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+    let notice = until(&client, "the extension's notice", async |c| text_of(c, "#notice").await).await;
+    assert!(notice.contains("ada@example.com now has until"), "{notice}");
+    client.find(Locator::Css("#watch")).await.unwrap().select_by_value("Exam").await.unwrap();
+    let row = until(&client, "Ada's session in the live view", async |c| {
+        text_of(c, "#live tbody").await.filter(|t| t.contains("ada@example.com") && t.contains("in progress"))
+    })
+    .await;
+    assert!(row.contains('T') && row.contains('Z'), "her deadline is shown: {row}");
+    screenshot(&client, "teacher-exam.png").await;
+
+    // Back on the learner's page, the clock already shows the new time, without a reload.
+    client.switch_to_window(learner_window).await.unwrap();
+    let left = until(&client, "the clock to move", async |c| seconds_left(c).await.filter(|left| *left > 600)).await;
+    assert!((880..=900).contains(&left), "{left} s left after five minutes more");
+    screenshot(&client, "learner-exam.png").await;
 
     client.close().await.unwrap();
     let _ = stop.send(());

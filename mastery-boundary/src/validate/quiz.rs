@@ -240,6 +240,10 @@ fn window(
         Some(Err(message)) => fail(problems, &field(name), format!("{name}: {message}")),
     };
     let (opens, closes) = (instant("opens_at", opens_at), instant("closes_at", closes_at));
+    // An instant that did not read is its one problem: no second one about the pair.
+    if (opens_at.is_some() && opens.is_none()) || (closes_at.is_some() && closes.is_none()) {
+        return None;
+    }
     match (opens_at, closes_at, opens, closes) {
         (None, None, ..) => None,
         (_, _, Some(opens_at), Some(closes_at)) if opens_at < closes_at => Some(Window { opens_at, closes_at }),
