@@ -282,3 +282,41 @@ async fn an_exam_cannot_be_restarted_and_a_finished_one_cannot_be_taken_again() 
     assert!(matches!(again, MasteryError::AttemptUsed { ending: SessionEnding::Finished, .. }), "{again}");
     app.shutdown().await.unwrap();
 }
+
+/// A clock moved by hand: ahead of tokio's time, the Proctor has not woken yet when an answer
+/// comes, so the session itself must refuse it.
+struct HandClock(std::sync::atomic::AtomicU64);
+
+impl mastery_boundary::Clock for HandClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_session_itself_refuses_an_answer_after_its_close_before_the_proctor_wakes() {
+    let clock = Arc::new(HandClock(std::sync::atomic::AtomicU64::new(at(0).as_millis())));
+    let store = Arc::new(MemoryStore::default());
+    let config =
+        MasteryConfig { clock: Arc::clone(&clock) as Arc<dyn mastery_boundary::Clock>, ..MasteryConfig::default() };
+    let app = App::with_store(Arc::clone(&store) as Arc<dyn ResponseStore>, config);
+    let mut quiz = one_plus_two_quiz(3);
+    quiz.set_version("math-exam").set_exam(Some(timed(10)));
+    app.mastery().install_quiz(quiz).await.unwrap();
+    let mastery = app.mastery();
+    let email = "hasty@example.com";
+    mastery.take_quiz("Math", email).await.unwrap();
+    mastery.select_question("Math", email).await.unwrap();
+    clock.0.store(at(10).as_millis(), std::sync::atomic::Ordering::SeqCst);
+    let refused = mastery.answer_question("Math", email, "3").await.unwrap_err();
+    assert_eq!(
+        refused,
+        MasteryError::TimeUp { title: "Math".into(), email: email.into(), closed_at: at(10) },
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("2026-12-01T09:10:00Z"), "{refused}");
+    assert!(store.responses("Math").await.unwrap().is_empty());
+    assert_eq!(mastery.session_count(), 0, "the session ended with its refusal");
+    assert_eq!(ending_of(&store, email).await, Some(SessionEnding::TimeUp));
+    app.shutdown().await.unwrap();
+}
