@@ -18,6 +18,10 @@ use mastery_boundary::{Mastery, MasteryConfig};
 use mastery_core::{Exam, ExtraTime, LearnerOverride, Quiz, SessionEnding, Timestamp, Window};
 use mastery_persistence::{ResponseStore, SqliteStore};
 
+/// The allocator the `mastery` binary ships with, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use mastery_boundary::{
-    EndedAttempt, OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture, ResponsePort,
-    SessionStart, StoredTurn, Withdrawal,
+    EndedAttempt, LatestSession, OpenSession, Place, PortFuture, RecordError, RecordErrorKind, RecordFuture,
+    ResponsePort, SessionStart, StoredTurn, Withdrawal,
 };
 use mastery_core::{Deadline, Response, SessionEnding, Timestamp};
 use mastery_persistence::{NewSession, ResponseRecord, ResponseStore, SessionRecord, StoreError, StoreErrorKind};
@@ -30,30 +30,7 @@ impl ResponsePort for StorePort {
 
     fn open_session(&self, title: &str, email: &str) -> PortFuture<Option<OpenSession>> {
         let stored = self.0.open_session(title, email);
-        recorded(async move {
-            let Some(stored) = stored.await? else { return Ok(None) };
-            let answers = stored
-                .responses
-                .into_iter()
-                .map(|record| StoredTurn {
-                    verdict: record.verdict.kind().to_string(),
-                    template: record.template,
-                    asked: record.asked,
-                    answer: record.answer,
-                    at: Timestamp::from_millis(record.answered_at_ms),
-                })
-                .collect();
-            let session = stored.session;
-            let deadline = deadline_of(&session);
-            Ok(Some(OpenSession {
-                id: session.id,
-                version: session.quiz_version,
-                seed: session.seed,
-                answers,
-                started_at: Timestamp::from_millis(session.started_at_ms),
-                deadline,
-            }))
-        })
+        recorded(async move { Ok(stored.await?.map(|stored| open_session_of(stored.session, stored.responses))) })
     }
 
     fn start_session(&self, start: SessionStart<'_>) -> PortFuture<u64> {
@@ -68,11 +45,16 @@ impl ResponsePort for StorePort {
         }))
     }
 
-    fn ended_attempt(&self, title: &str, email: &str) -> PortFuture<Option<EndedAttempt>> {
-        let latest = self.0.latest_session(title, email);
+    fn latest_session(&self, title: &str, email: &str) -> PortFuture<Option<LatestSession>> {
+        let latest = self.0.latest_attempt(title, email);
         recorded(async move {
-            let latest = latest.await?;
-            Ok(latest.and_then(|session| session.ending.map(|ending| EndedAttempt { id: session.id, ending })))
+            let Some(stored) = latest.await? else { return Ok(None) };
+            let session = stored.session;
+            if let Some(ending) = session.ending {
+                let timed = session.due_at_ms.is_some();
+                return Ok(Some(LatestSession::Ended(EndedAttempt { id: session.id, ending, timed })));
+            }
+            Ok(Some(LatestSession::Open(open_session_of(session, stored.responses))))
         })
     }
 
@@ -85,6 +67,29 @@ impl ResponsePort for StorePort {
     fn end_session(&self, id: u64, ending: SessionEnding, at: Timestamp, reason: Option<String>) -> PortFuture<()> {
         let ended = self.0.end_session(id, ending, at.as_millis(), reason);
         recorded(async move { ended.await.map(drop) })
+    }
+}
+
+/// An open session as the boundary resumes it.
+fn open_session_of(session: SessionRecord, responses: Vec<ResponseRecord>) -> OpenSession {
+    let answers = responses
+        .into_iter()
+        .map(|record| StoredTurn {
+            verdict: record.verdict.kind().to_string(),
+            template: record.template,
+            asked: record.asked,
+            answer: record.answer,
+            at: Timestamp::from_millis(record.answered_at_ms),
+        })
+        .collect();
+    let deadline = deadline_of(&session);
+    OpenSession {
+        id: session.id,
+        version: session.quiz_version,
+        seed: session.seed,
+        answers,
+        started_at: Timestamp::from_millis(session.started_at_ms),
+        deadline,
     }
 }
 

@@ -75,8 +75,8 @@ pub use fields::{
 };
 pub use mastery::{Mastery, MasteryConfig, validate_email};
 pub use port::{
-    Clock, EndedAttempt, FnPort, NoPersistence, OpenSession, Place, PortFuture, RecordError, RecordErrorKind,
-    RecordFuture, ResponsePort, SessionStart, StoredTurn, SystemClock, TokioClock, Withdrawal,
+    Clock, EndedAttempt, FnPort, LatestSession, NoPersistence, OpenSession, Place, PortFuture, RecordError,
+    RecordErrorKind, RecordFuture, ResponsePort, SessionStart, StoredTurn, SystemClock, TokioClock, Withdrawal,
 };
 pub use problem::{Problem, Problems};
 pub use proctor::{Notify, ProctorEvent};

@@ -112,13 +112,26 @@ pub struct OpenSession {
     pub deadline: Option<Deadline>,
 }
 
-/// How a learner's latest session of a quiz ended, for an exam that allows one attempt.
+/// A learner's latest session of a quiz: open (to be resumed), or ended (an exam allows one
+/// attempt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LatestSession {
+    /// Still open, with what resuming it needs.
+    Open(OpenSession),
+    /// Ended.
+    Ended(EndedAttempt),
+}
+
+/// How a learner's latest session of a quiz ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndedAttempt {
     /// The session's id.
     pub id: u64,
     /// How it ended.
     pub ending: SessionEnding,
+    /// Whether it was a timed attempt (it had a deadline): only those use up an exam's one
+    /// attempt, so that practice before a quiz became an exam does not.
+    pub timed: bool,
 }
 
 /// One stored answer of a session.
@@ -181,11 +194,13 @@ pub trait ResponsePort: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(LOCAL_SESSION_IDS.fetch_add(1, Ordering::Relaxed))))
     }
 
-    /// The learner's latest session of the quiz if it has ended (`None` when there is none, or
-    /// it is open). Asked only for exams, which allow one attempt.
-    fn ended_attempt(&self, title: &str, email: &str) -> PortFuture<Option<EndedAttempt>> {
-        let _ = (title, email);
-        Box::pin(std::future::ready(Ok(None)))
+    /// The learner's latest session of the quiz, open or ended, in one call: taking a quiz
+    /// resumes an open one, and an exam refuses a second attempt after an ended one. The default
+    /// knows only open sessions (from [`ResponsePort::open_session`]), so a port that keeps its
+    /// endings should answer this itself.
+    fn latest_session(&self, title: &str, email: &str) -> PortFuture<Option<LatestSession>> {
+        let open = self.open_session(title, email);
+        Box::pin(async move { Ok(open.await?.map(LatestSession::Open)) })
     }
 
     /// Replaces an open session's deadline (a learner given extra time while the exam runs);

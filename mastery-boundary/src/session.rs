@@ -21,7 +21,9 @@ use tracing::Instrument;
 
 use crate::coarse_clock::{CoarseClock, TICK};
 use crate::error::MasteryError;
-use crate::port::{Clock, OpenSession, Place, PortFuture, RecordError, ResponsePort, SessionStart, Withdrawal};
+use crate::port::{
+    Clock, LatestSession, OpenSession, Place, PortFuture, RecordError, ResponsePort, SessionStart, Withdrawal,
+};
 use crate::proctor::{DeadlineMail, Watch};
 use crate::registry::{Entry, Registry};
 use crate::view::{Progress, QuestionView};
@@ -255,7 +257,11 @@ impl SessionSupervisor {
     ) -> Result<(Session, Taken, u64, Timestamp), MasteryError> {
         let port = &self.config.port;
         let now = self.config.clock.now();
-        let open = self.port_call(port.open_session(quiz.title(), email)).await?;
+        let (open, ended) = match self.port_call(port.latest_session(quiz.title(), email)).await? {
+            Some(LatestSession::Open(open)) => (Some(open), None),
+            Some(LatestSession::Ended(ended)) => (None, Some(ended)),
+            None => (None, None),
+        };
         let exam = quiz.exam().copied();
         let learner = exam.and_then(|_| self.learner_override(quiz.title(), email));
         let mut abandoned = None;
@@ -297,12 +303,9 @@ impl SessionSupervisor {
                 };
                 MasteryError::NotOpen { title: quiz.title().to_string(), email: email.to_string(), opens_at, closed_at }
             })?;
-            // One attempt: a learner whose exam session ended does not get a fresh clock by
-            // starting again. A session given up because the quiz changed does not count.
-            if abandoned.is_none()
-                && let Some(ended) = self.port_call(port.ended_attempt(quiz.title(), email)).await?
-                && ended.ending != SessionEnding::Abandoned
-            {
+            // One attempt: a learner whose timed session ended (finished, time up, idle, stopped)
+            // does not get a fresh clock by starting again.
+            if let Some(ended) = ended.filter(|ended| ended.timed) {
                 return Err(MasteryError::AttemptUsed {
                     title: quiz.title().to_string(),
                     email: email.to_string(),

@@ -46,7 +46,7 @@ pub fn serve(options: ServeOptions) -> Result<u8, Failure> {
         // Quizzes teachers uploaded before (to this server or another on the same database), and
         // the windows they set.
         server.sync_offered().await.map_err(|e| Failure::error(e.to_string()))?;
-        let listener = tokio::net::TcpListener::bind(&options.listen)
+        let listener = mastery_server::listen(&options.listen)
             .await
             .map_err(|e| Failure::error(format!("cannot listen on {}: {e}", options.listen)))?;
         let address = listener.local_addr().map_err(|e| Failure::error(format!("cannot listen: {e}")))?;

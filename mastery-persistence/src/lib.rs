@@ -146,6 +146,19 @@ pub trait ResponseStore: Send + Sync {
     /// that allows one attempt asks how the last one ended.
     fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>>;
 
+    /// The learner's latest session of the quiz, open or ended, with its responses when it is
+    /// open (an ended one comes with none): what taking a quiz needs, in one read.
+    fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let (latest, open) = (self.latest_session(quiz_title, email), self.open_session(quiz_title, email));
+        Box::pin(async move {
+            let Some(session) = latest.await? else { return Ok(None) };
+            match open.await? {
+                Some(open) if open.session.id == session.id => Ok(Some(open)),
+                _ => Ok(Some(StoredSession { session, responses: Vec::new() })),
+            }
+        })
+    }
+
     /// Every session of the quiz, in the order they started.
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>>;
 

@@ -191,10 +191,15 @@ impl ResponseStore for MemoryStore {
     }
 
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let latest = self.latest_attempt(quiz_title, email);
+        Box::pin(async move { Ok(latest.await?.filter(|stored| stored.session.is_open())) })
+    }
+
+    fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let found = self.with_state(|state| {
             let session = state.sessions.iter().rev().find(|s| s.quiz_title == quiz_title && s.email == email)?;
             if !session.is_open() {
-                return None;
+                return Some(StoredSession { session: session.clone(), responses: Vec::new() });
             }
             let mut responses: Vec<ResponseRecord> = state
                 .records

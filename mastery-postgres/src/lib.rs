@@ -473,6 +473,11 @@ impl ResponseStore for PgStore {
     }
 
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let latest = self.latest_attempt(quiz_title, email);
+        Box::pin(async move { Ok(latest.await?.filter(|stored| stored.session.is_open())) })
+    }
+
+    fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let (title, email) = (quiz_title.to_string(), email.to_string());
         self.read(move |reader, place| {
             let (title, email) = (title.clone(), email.clone());
@@ -482,7 +487,7 @@ impl ResponseStore for PgStore {
                 let Some(row) = rows.first() else { return Ok(None) };
                 let session = session_from_row(&place, row)?;
                 if !session.is_open() {
-                    return Ok(None);
+                    return Ok(Some(StoredSession { session, responses: Vec::new() }));
                 }
                 let rows = reader.query(RESPONSE_COLUMNS_BY_SESSION, &[&(session.id as i64)]).await.map_err(failed)?;
                 let responses = rows.iter().map(|row| response_from_row(&place, row)).collect::<Result<_, _>>()?;

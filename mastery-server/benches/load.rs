@@ -5,7 +5,8 @@
 //! - a class at human pace: learners each answering about every 5 s (open loop);
 //! - a synchronized start: every learner asks for a session at the same instant.
 //!
-//! Run: `cargo bench -p mastery-server --bench load` (`-- --quick` for a short run; with
+//! Run: `cargo bench -p mastery-server --bench load` (`-- --quick` for a short run, `-- --starts`
+//! for the synchronized starts alone; with
 //! `MASTERY_TEST_POSTGRES` set, 1 and 3 servers on PostgreSQL are measured too). Clients are
 //! written here: keep-alive HTTP/1.1 connections, each carrying its learners' requests in turn.
 
@@ -22,20 +23,25 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+/// The allocator `mastery serve` ships with, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let starts_only = std::env::args().any(|a| a == "--starts");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(run(quick));
+    runtime.block_on(run(quick, starts_only));
 }
 
-async fn run(quick: bool) {
+async fn run(quick: bool, starts_only: bool) {
     let folder = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(folder.path().join("load.db")).unwrap());
     let app = App::with_store(store, MasteryConfig::default());
     let server = Server::start(&app, ServerOptions::default()).await.unwrap();
     server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
     let routes = router(server.clone()).route("/bench/ceiling", get(|| async { axum::Json(json!({"ok": true})) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = mastery_server::listen("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
     tokio::spawn(async move { axum::serve(listener, routes).await });
 
@@ -44,6 +50,12 @@ async fn run(quick: bool) {
     println!("{:<44} {:>12} {:>10} {:>10}", "measure", "requests/s", "p50 ms", "p99 ms");
 
     let here = [address.clone()];
+    if starts_only {
+        let class = if quick { 500 } else { 10_000 };
+        synchronized_starts(&app, &server, &here, class).await;
+        app.shutdown().await.unwrap();
+        return;
+    }
     let ceiling = closed_loop(&here, learners, drive, |_| None).await;
     print_row(&format!("ceiling: bare JSON handler, {learners} clients"), &ceiling);
     let tokens = start_sessions(&here, "Arithmetic", learners, "sat").await.0;
@@ -68,21 +80,7 @@ async fn run(quick: bool) {
         human_pace(&address, &tokens, if quick { Duration::from_secs(2) } else { Duration::from_secs(15) }).await;
     print_row(&format!("human pace: {class} learners, one answer per ~5 s"), &pace);
     figure(&format!("serve: p99 at human pace, {class} learners"), pace.p99, "ms", false);
-    // The same start for an exam: a time limit, a grace period, and extra time for every tenth
-    // learner, so that each start also reads the learner's attempts and stores a deadline.
-    let exam = Exam {
-        time_limit: Some(Duration::from_secs(3_600)),
-        when_time_is_up: WhenTimeIsUp::Grace(Duration::from_secs(300)),
-        ..Exam::default()
-    };
-    server.add_quiz(exam_quiz(exam)).await.unwrap();
-    for learner in (0..class).step_by(10) {
-        let extra = LearnerOverride { extra_time: Some(ExtraTime::Percent(50)), window: None };
-        app.mastery().set_learner_override("Exam", &format!("exam{learner}@example.com"), Some(extra)).await.unwrap();
-    }
-    let (_, exam_start) = start_sessions(&here, "Exam", class, "exam").await;
-    print_row(&format!("synchronized start of an exam: {class} learners"), &exam_start);
-    figure(&format!("serve: synchronized start of an exam, {class} learners, p99"), exam_start.p99, "ms", false);
+    exam_start(&app, &server, &here, class).await;
     app.shutdown().await.unwrap();
     postgres(learners, drive).await;
 }
@@ -100,7 +98,7 @@ async fn postgres(learners: usize, drive: Duration) {
             let app = App::connect(options).await.unwrap();
             let server = Server::start(&app, ServerOptions::default()).await.unwrap();
             server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = mastery_server::listen("127.0.0.1:0").await.unwrap();
             addresses.push(listener.local_addr().unwrap().to_string());
             tokio::spawn(async move { axum::serve(listener, router(server)).await });
             apps.push(app);
@@ -114,6 +112,33 @@ async fn postgres(learners: usize, drive: Duration) {
             app.shutdown().await.unwrap();
         }
     }
+}
+
+/// A class starting the demo at one instant, then the same class starting an exam.
+async fn synchronized_starts(app: &App, server: &Server, here: &[String], class: usize) {
+    let (_, start) = start_sessions(here, "Arithmetic", class, "class").await;
+    print_row(&format!("synchronized start: {class} learners at once"), &start);
+    figure(&format!("serve: synchronized start of {class} learners, p99"), start.p99, "ms", false);
+    exam_start(app, server, here, class).await;
+}
+
+/// A class starting an exam at one instant.
+async fn exam_start(app: &App, server: &Server, here: &[String], class: usize) {
+    // The same start for an exam: a time limit, a grace period, and extra time for every tenth
+    // learner, so that each start also reads the learner's attempts and stores a deadline.
+    let exam = Exam {
+        time_limit: Some(Duration::from_secs(3_600)),
+        when_time_is_up: WhenTimeIsUp::Grace(Duration::from_secs(300)),
+        ..Exam::default()
+    };
+    server.add_quiz(exam_quiz(exam)).await.unwrap();
+    for learner in (0..class).step_by(10) {
+        let extra = LearnerOverride { extra_time: Some(ExtraTime::Percent(50)), window: None };
+        app.mastery().set_learner_override("Exam", &format!("exam{learner}@example.com"), Some(extra)).await.unwrap();
+    }
+    let (_, exam_start) = start_sessions(here, "Exam", class, "exam").await;
+    print_row(&format!("synchronized start of an exam: {class} learners"), &exam_start);
+    figure(&format!("serve: synchronized start of an exam, {class} learners, p99"), exam_start.p99, "ms", false);
 }
 
 /// The demo's templates as the exam titled "Exam".

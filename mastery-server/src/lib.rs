@@ -740,6 +740,36 @@ pub fn router(server: Server) -> Router {
         .with_state(server)
 }
 
+/// How many connections may wait to be accepted. A class arriving at once (a synchronized start)
+/// must not overflow the queue: the kernel then drops handshakes, and those learners wait a
+/// second or more for a retransmission. tokio's `TcpListener::bind` asks for 1,024; the kernel
+/// caps what is asked at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 8_192;
+
+/// Listens on `address` (`HOST:PORT`; port 0 picks a free one) with a queue of
+/// [`LISTEN_BACKLOG`] connections, trying each address the host resolves to.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let listener = mastery_server::listen("127.0.0.1:0").await?;
+/// assert_ne!(listener.local_addr()?.port(), 0);
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn listen(address: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut failed = None;
+    for at in tokio::net::lookup_host(address).await? {
+        let socket = if at.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        // As tokio's own bind does: a restarted server need not wait out old connections.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(at).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => failed = Some(error),
+        }
+    }
+    Err(failed.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")))
+}
+
 /// Serves `server` on `listener` until `shutdown` completes; then ends the event streams, stops
 /// taking connections and waits for the requests in flight (answers being stored among them).
 pub async fn serve(

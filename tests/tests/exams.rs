@@ -320,3 +320,22 @@ async fn the_session_itself_refuses_an_answer_after_its_close_before_the_proctor
     assert_eq!(ending_of(&store, email).await, Some(SessionEnding::TimeUp));
     app.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn practice_before_a_quiz_became_an_exam_does_not_use_up_its_one_attempt() {
+    let (app, _store, _) = exam_app(Exam::default()).await;
+    let mastery = app.mastery();
+    let email = "practised@example.com";
+    // An exam without a time limit or a window bounds nothing: a practice session.
+    mastery.take_quiz("Math", email).await.unwrap();
+    mastery.select_question("Math", email).await.unwrap();
+    for _ in 0..3 {
+        mastery.answer_question("Math", email, "3").await.unwrap();
+    }
+    let mut exam = one_plus_two_quiz(3);
+    exam.set_version("math-exam").set_exam(Some(timed(30)));
+    mastery.install_quiz(exam).await.unwrap();
+    let taken = mastery.take_quiz("Math", email).await.unwrap();
+    assert_eq!(taken.deadline.map(|deadline| deadline.due_at), Some(at(30)));
+    app.shutdown().await.unwrap();
+}

@@ -182,6 +182,21 @@ for_each_store! {
         assert_eq!(store.responses("Math").await.unwrap().len(), 3);
     };
 
+    the_latest_attempt_is_read_in_one_call_with_answers_only_while_it_is_open => |store: Arc<dyn ResponseStore>| async move {
+        assert_eq!(store.latest_attempt("Math", "ada@example.com").await.unwrap(), None);
+        let first = store.start_session(new_session("ada@example.com")).await.unwrap();
+        store.end_session(first, SessionEnding::Finished, 5, None).await.unwrap();
+        let id = store.start_session(new_session("ada@example.com")).await.unwrap();
+        store.record(at(record("ada@example.com", "3"), id, 0)).await.unwrap();
+        let open = store.latest_attempt("Math", "ada@example.com").await.unwrap().expect("the open one");
+        assert_eq!((open.session.id, open.responses.len()), (id, 1));
+        assert_eq!(store.open_session("Math", "ada@example.com").await.unwrap(), Some(open));
+        store.end_session(id, SessionEnding::TimeUp, 9, None).await.unwrap();
+        let ended = store.latest_attempt("Math", "ada@example.com").await.unwrap().expect("the ended one");
+        assert_eq!((ended.session.id, ended.session.ending, ended.responses.len()), (id, Some(SessionEnding::TimeUp), 0));
+        assert_eq!(store.open_session("Math", "ada@example.com").await.unwrap(), None);
+    };
+
     one_place_holds_one_answer_and_a_retry_of_it_counts_once => |store: Arc<dyn ResponseStore>| async move {
         let id = store.start_session(new_session("ada@example.com")).await.unwrap();
         store.record(at(record("ada@example.com", "3"), id, 0)).await.unwrap();

@@ -19,9 +19,9 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    ReaderPool, open_reader, read_joined, read_latest_session, read_learner_overrides, read_offered, read_open_session,
-    read_quizzes, read_regraded, read_report, read_responses, read_responses_per_email, read_roster, read_session,
-    read_sessions, read_setting, read_template_report,
+    ReaderPool, open_reader, read_joined, read_latest_attempt, read_latest_session, read_learner_overrides,
+    read_offered, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
+    read_responses_per_email, read_roster, read_session, read_sessions, read_setting, read_template_report,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
@@ -239,6 +239,11 @@ impl ResponseStore for SqliteStore {
     fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let (title, email) = (quiz_title.to_string(), email.to_string());
         self.read(move |connection, path| read_open_session(connection, path, &title, &email))
+    }
+
+    fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let (title, email) = (quiz_title.to_string(), email.to_string());
+        self.read(move |connection, path| read_latest_attempt(connection, path, &title, &email))
     }
 
     fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {

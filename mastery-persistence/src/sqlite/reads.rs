@@ -355,9 +355,19 @@ pub(super) fn read_open_session(
     title: &str,
     email: &str,
 ) -> Result<Option<StoredSession>, StoreError> {
+    Ok(read_latest_attempt(connection, path, title, email)?.filter(|stored| stored.session.is_open()))
+}
+
+/// The learner's latest session of the quiz, with its responses when it is open.
+pub(super) fn read_latest_attempt(
+    connection: &Connection,
+    path: &Path,
+    title: &str,
+    email: &str,
+) -> Result<Option<StoredSession>, StoreError> {
     let Some(session) = read_latest_session(connection, path, title, email)? else { return Ok(None) };
     if !session.is_open() {
-        return Ok(None);
+        return Ok(Some(StoredSession { session, responses: Vec::new() }));
     }
     let query = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE session_id = ?1 ORDER BY position");
     let responses = read_records(connection, path, &query, params![session.id as i64])?;
