@@ -217,3 +217,53 @@ fn regrade_says_when_there_is_nothing_to_judge() {
     assert_eq!(status, 1);
     assert!(stderr.contains("holds no answers to the quiz \"Capitals\""), "{stderr}");
 }
+
+const EXAM: &str = r#"title = "Exam"
+mastery = 2
+
+[exam]
+time_limit = "1h"
+grace_period = "5m"
+
+[[templates]]
+name = "sum"
+category = "addition"
+raw = "{{a}} + {{b}}"
+generators = { a = [1], b = [2] }
+checker = { expect = "a + b" }
+"#;
+
+#[test]
+fn an_exam_run_has_its_own_deadline_the_report_shows_it_and_a_closed_exam_says_when_it_closed() {
+    let home = Home::new();
+    let exam = home.file("exam.toml", EXAM);
+    let (status, stdout, stderr) = home.run(&["run", &exam, "--email", "ada@example.com", "--json"], "3\n");
+    assert_eq!(status, 0, "{stderr}");
+    let answer = events(&stdout).into_iter().find(|event| event["event"] == "answer").expect("an answer");
+    assert_eq!(answer.get("overdue"), None, "an answer on time carries no overdue field: {answer}");
+    let (_, sessions, _) = home.run(&["report", "Exam", "--by", "session", "--format", "csv"], "");
+    let mut lines = sessions.lines();
+    assert!(lines.next().unwrap().ends_with(",mastered,due_at,overdue"), "{sessions}");
+    let row = lines.next().unwrap();
+    assert!(row.contains("ada@example.com") && row.ends_with("Z,0"), "a deadline and no overdue answer: {row}");
+    // The run stopped at the end of input: the session is open and the next run resumes it.
+    let (status, stdout, _) = home.run(&["run", &exam, "--email", "ada@example.com", "--json"], "3\n");
+    assert_eq!(status, 0);
+    assert_eq!(events(&stdout).last().unwrap()["event"], "finished");
+    let (status, _, stderr) = home.run(&["run", &exam, "--email", "ada@example.com"], "");
+    assert_eq!(status, 1, "one attempt");
+    assert!(
+        stderr.contains("ada@example.com has already taken the exam \"Exam\" (the attempt ended: finished)"),
+        "{stderr}"
+    );
+
+    let closed =
+        EXAM.replace("[exam]\n", "[exam]\nopens_at = \"2020-01-01T09:00:00Z\"\ncloses_at = \"2020-01-01T10:00:00Z\"\n");
+    let closed = home.file("closed.toml", &closed.replace("title = \"Exam\"", "title = \"Closed\""));
+    let (status, _, stderr) = home.run(&["run", &closed, "--email", "bo@example.com"], "");
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("the exam \"Closed\" is not open for bo@example.com: it closed at 2020-01-01T10:00:00Z"),
+        "{stderr}"
+    );
+}
