@@ -47,16 +47,21 @@ async fn reply_of(response: axum::response::Response) -> (StatusCode, Value) {
 impl Class {
     /// A server whose sessions keep time by tokio's paused clock, with the exam uploaded.
     async fn with_exam() -> Class {
-        let clock = TokioClock::starting_at(mastery_core::Timestamp::from(std::time::SystemTime::now()));
-        let config = MasteryConfig { clock: Arc::new(clock), ..MasteryConfig::default() };
-        let app = App::with_store(Arc::new(MemoryStore::default()), config);
-        let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
-        let server = Server::start(&app, options).await.unwrap();
-        server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
-        let class = Class { app, server };
+        let class = Class::on(Arc::new(MemoryStore::default())).await;
         let (status, uploaded) = class.teacher("POST", "/api/quizzes", "application/toml", EXAM).await;
         assert_eq!(status, StatusCode::CREATED, "{uploaded}");
         class
+    }
+
+    /// A server on `store`, which other servers may share, with the demo.
+    async fn on(store: Arc<dyn mastery_persistence::ResponseStore>) -> Class {
+        let clock = TokioClock::starting_at(mastery_core::Timestamp::from(std::time::SystemTime::now()));
+        let config = MasteryConfig { clock: Arc::new(clock), ..MasteryConfig::default() };
+        let app = App::with_store(store, config);
+        let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
+        let server = Server::start(&app, options).await.unwrap();
+        server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
+        Class { app, server }
     }
 
     async fn send(&self, request: Request<Body>) -> axum::response::Response {
@@ -213,4 +218,26 @@ async fn exam_settings_and_extra_time_are_validated_and_each_problem_is_named() 
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(refused["error"].as_str().unwrap().contains("closed at 2020-01-01T01:00:00Z"), "{refused}");
     class.app.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn exam_settings_and_extra_time_given_through_one_server_apply_on_every_server_of_the_store() {
+    let store: Arc<dyn mastery_persistence::ResponseStore> = Arc::new(MemoryStore::default());
+    let (here, there) = (Class::on(Arc::clone(&store)).await, Class::on(store).await);
+    let (status, set) = here.teacher_json("/api/quizzes/Arithmetic/exam", json!({"time_limit": "20m"})).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    let (status, given) = here
+        .teacher_json("/api/quizzes/Arithmetic/overrides", json!({"email": "bo@example.com", "extra_time": "50%"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{given}");
+    // The other server catches up with the store at most once a second.
+    wait(1).await;
+    let (status, started) =
+        there.learner("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "bo@example.com"})).await;
+    assert_eq!((status, &started["time_left_ms"]), (StatusCode::CREATED, &json!(1_800_000)), "{started}");
+    let (status, started) =
+        there.learner("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "ada@example.com"})).await;
+    assert_eq!((status, &started["time_left_ms"]), (StatusCode::CREATED, &json!(1_200_000)), "{started}");
+    here.app.shutdown().await.unwrap();
+    there.app.shutdown().await.unwrap();
 }
