@@ -218,20 +218,8 @@ fn regrade_says_when_there_is_nothing_to_judge() {
     assert!(stderr.contains("holds no answers to the quiz \"Capitals\""), "{stderr}");
 }
 
-const EXAM: &str = r#"title = "Exam"
-mastery = 2
-
-[exam]
-time_limit = "1h"
-grace_period = "5m"
-
-[[templates]]
-name = "sum"
-category = "addition"
-raw = "{{a}} + {{b}}"
-generators = { a = [1], b = [2] }
-checker = { expect = "a + b" }
-"#;
+/// The example exam: ten minutes from each learner's start, two more of grace, the answer 3.
+const EXAM: &str = include_str!("../../examples/exam.toml");
 
 #[test]
 fn an_exam_run_has_its_own_deadline_the_report_shows_it_and_a_closed_exam_says_when_it_closed() {
@@ -247,7 +235,7 @@ fn an_exam_run_has_its_own_deadline_the_report_shows_it_and_a_closed_exam_says_w
     let row = lines.next().unwrap();
     assert!(row.contains("ada@example.com") && row.ends_with("Z,0"), "a deadline and no overdue answer: {row}");
     // The run stopped at the end of input: the session is open and the next run resumes it.
-    let (status, stdout, _) = home.run(&["run", &exam, "--email", "ada@example.com", "--json"], "3\n");
+    let (status, stdout, _) = home.run(&["run", &exam, "--email", "ada@example.com", "--json"], "3\n3\n");
     assert_eq!(status, 0);
     assert_eq!(events(&stdout).last().unwrap()["event"], "finished");
     let (status, _, stderr) = home.run(&["run", &exam, "--email", "ada@example.com"], "");

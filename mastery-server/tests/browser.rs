@@ -82,6 +82,40 @@ async fn until<T>(client: &Client, what: &str, mut check: impl AsyncFnMut(&Clien
     }
 }
 
+/// A server on a SQLite store in a folder of its own, offering `quiz`, listening on a free port.
+struct Site {
+    site: String,
+    app: App,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    _folder: tempfile::TempDir,
+}
+
+impl Site {
+    async fn serving(quiz: mastery_core::Quiz) -> Site {
+        let folder = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(folder.path().join("mastery.db")).unwrap());
+        let app = App::with_store(store, MasteryConfig::default());
+        let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
+        let server = Server::start(&app, options).await.unwrap();
+        server.add_quiz(quiz).await.unwrap();
+        let listener = mastery_server::listen("127.0.0.1:0").await.unwrap();
+        let site = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(mastery_server::serve(listener, server, async move {
+            let _ = stopped.await;
+        }));
+        Site { site, app, stop, serving, _folder: folder }
+    }
+
+    /// Stops serving, waits for the requests in flight, and shuts the app down.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.serving.await.unwrap().unwrap();
+        self.app.shutdown().await.unwrap();
+    }
+}
+
 async fn text_of(client: &Client, css: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.text().await.ok()
 }
@@ -102,18 +136,8 @@ async fn a_class_takes_and_runs_a_quiz_in_a_real_browser() {
         println!("skipped: no chromedriver (install chromium and chromium-driver to run it)");
         return;
     };
-    let folder = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(folder.path().join("mastery.db")).unwrap());
-    let app = App::with_store(store, MasteryConfig::default());
-    let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
-    let server = Server::start(&app, options).await.unwrap();
-    server.add_quiz(mastery_app::demo_quiz()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(mastery_server::serve(listener, server.clone(), async move {
-        let _ = stopped.await;
-    }));
+    let served = Site::serving(mastery_app::demo_quiz()).await;
+    let site = served.site.clone();
 
     let (_driver, driver_url) = start_driver(&driver_path);
     let client = browser(&driver_url).await;
@@ -226,25 +250,11 @@ async fn a_class_takes_and_runs_a_quiz_in_a_real_browser() {
     screenshot(&client, "teacher.png").await;
 
     client.close().await.unwrap();
-    let _ = stop.send(());
-    serving.await.unwrap().unwrap();
-    app.shutdown().await.unwrap();
+    served.stop().await;
 }
 
-const EXAM: &str = r#"title = "Exam"
-mastery = 3
-
-[exam]
-time_limit = "10m"
-grace_period = "1m"
-
-[[templates]]
-name = "sum"
-category = "addition"
-raw = "{{a}} + {{b}}"
-generators = { a = [1], b = [2] }
-checker = { expect = "a + b" }
-"#;
+/// The example exam: ten minutes from each learner's start, two more of grace, the answer 3.
+const EXAM: &str = include_str!("../../examples/exam.toml");
 
 /// The learner's clock as the page shows it, in whole seconds left.
 async fn seconds_left(client: &Client) -> Option<u64> {
@@ -263,19 +273,9 @@ async fn a_teacher_gives_one_learner_extra_time_from_the_page_and_the_learners_c
         println!("skipped: no chromedriver (install chromium and chromium-driver to run it)");
         return;
     };
-    let folder = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(folder.path().join("mastery.db")).unwrap());
-    let app = App::with_store(store, MasteryConfig::default());
-    let options = ServerOptions { teacher_token: Some(TEACHER.into()), ..ServerOptions::default() };
-    let server = Server::start(&app, options).await.unwrap();
     let exam = mastery_boundary::parse_quiz_text("exam.toml", EXAM, &mastery_boundary::Validator::default()).unwrap();
-    server.add_quiz(exam.valid.quiz).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(mastery_server::serve(listener, server.clone(), async move {
-        let _ = stopped.await;
-    }));
+    let served = Site::serving(exam.valid.quiz).await;
+    let site = served.site.clone();
     let (_driver, driver_url) = start_driver(&driver_path);
     let client = browser(&driver_url).await;
 
@@ -312,7 +312,5 @@ async fn a_teacher_gives_one_learner_extra_time_from_the_page_and_the_learners_c
     screenshot(&client, "learner-exam.png").await;
 
     client.close().await.unwrap();
-    let _ = stop.send(());
-    serving.await.unwrap().unwrap();
-    app.shutdown().await.unwrap();
+    served.stop().await;
 }

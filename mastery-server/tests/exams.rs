@@ -17,20 +17,8 @@ use tower::ServiceExt;
 
 const TEACHER: &str = "teacher-token-for-exams";
 
-const EXAM: &str = r#"title = "Exam"
-mastery = 3
-
-[exam]
-time_limit = "10m"
-grace_period = "2m"
-
-[[templates]]
-name = "sum"
-category = "addition"
-raw = "{{a}} + {{b}}"
-generators = { a = [1], b = [2] }
-checker = { expect = "a + b" }
-"#;
+/// The example exam: ten minutes from each learner's start, two more of grace, the answer 3.
+const EXAM: &str = include_str!("../../examples/exam.toml");
 
 struct Class {
     app: App,

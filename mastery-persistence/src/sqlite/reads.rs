@@ -400,12 +400,12 @@ pub(super) fn read_roster(
     path: &Path,
     title: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let sqlite = |e| StoreError::from_sqlite(path, e);
-    let mut statement = connection
-        .prepare_cached("SELECT email, token_hash FROM roster WHERE quiz_title = ?1 ORDER BY email")
-        .map_err(sqlite)?;
-    let rows = statement.query_map(params![title], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sqlite)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+    read_email_pairs(
+        connection,
+        path,
+        "SELECT email, token_hash FROM roster WHERE quiz_title = ?1 ORDER BY email",
+        title,
+    )
 }
 
 /// The quiz's learners with exam settings of their own, sorted by email.
@@ -414,10 +414,19 @@ pub(super) fn read_learner_overrides(
     path: &Path,
     title: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
+    let query = "SELECT email, settings FROM exam_overrides WHERE quiz_title = ?1 ORDER BY email";
+    read_email_pairs(connection, path, query, title)
+}
+
+/// Each learner's email with one text of theirs, as `query` selects them for the quiz `title`.
+fn read_email_pairs(
+    connection: &Connection,
+    path: &Path,
+    query: &str,
+    title: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
-    let mut statement = connection
-        .prepare_cached("SELECT email, settings FROM exam_overrides WHERE quiz_title = ?1 ORDER BY email")
-        .map_err(sqlite)?;
+    let mut statement = connection.prepare_cached(query).map_err(sqlite)?;
     let rows = statement.query_map(params![title], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sqlite)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
 }
