@@ -278,6 +278,11 @@ impl Mastery {
         self.inner.sessions.learner_override(title, email)
     }
 
+    /// The learners of the quiz titled `title` with exam settings of their own, sorted.
+    pub fn learners_with_overrides(&self, title: &str) -> Vec<String> {
+        self.inner.sessions.learners_with_overrides(title)
+    }
+
     /// Has the Proctor tell `notify` of every exam session's deadline as it passes (time up,
     /// grace over, idle): [`ProctorEvent::SessionOverdue`], [`ProctorEvent::SessionTimeUp`] and
     /// [`ProctorEvent::SessionIdle`]. Replaces the one set before.

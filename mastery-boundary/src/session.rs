@@ -215,6 +215,15 @@ impl SessionSupervisor {
         overrides.get(title).and_then(|learners| learners.get(email)).copied()
     }
 
+    /// The learners of the quiz titled `title` with exam settings of their own, sorted.
+    pub(crate) fn learners_with_overrides(&self, title: &str) -> Vec<String> {
+        let overrides = self.overrides.read().unwrap_or_else(PoisonError::into_inner);
+        let mut emails: Vec<String> =
+            overrides.get(title).map(|learners| learners.keys().cloned().collect()).unwrap_or_default();
+        emails.sort();
+        emails
+    }
+
     /// Sets (or, with `None`, clears) a learner's own exam settings; a live session of theirs
     /// gets its new deadline at once, stored before this returns.
     pub(crate) async fn set_learner_override(

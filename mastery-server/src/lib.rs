@@ -478,11 +478,18 @@ impl Server {
         if self.quiz(title).is_some_and(|entry| entry.quiz.exam() != Some(&exam)) {
             self.apply_exam(title, exam).await.map_err(|e| ServerError::Schedule(e.message))?;
         }
-        for (email, stored) in self.inner.store.learner_overrides(title).await? {
-            let Ok(fields) = serde_json::from_str::<LearnerOverrideFields>(&stored) else { continue };
+        let stored = self.inner.store.learner_overrides(title).await?;
+        for (email, stored) in &stored {
+            let Ok(fields) = serde_json::from_str::<LearnerOverrideFields>(stored) else { continue };
             let Ok(learner) = Validator::default().learner_override(&fields) else { continue };
-            if self.inner.mastery.learner_override(title, &email) != Some(learner) {
-                self.inner.mastery.set_learner_override(title, &email, Some(learner)).await?;
+            if self.inner.mastery.learner_override(title, email) != Some(learner) {
+                self.inner.mastery.set_learner_override(title, email, Some(learner)).await?;
+            }
+        }
+        // Settings a teacher took back through another server.
+        for email in self.inner.mastery.learners_with_overrides(title) {
+            if stored.binary_search_by(|(known, _)| known.as_str().cmp(&email)).is_err() {
+                self.inner.mastery.set_learner_override(title, &email, None).await?;
             }
         }
         Ok(())
@@ -682,6 +689,8 @@ impl Server {
                 let released = self.inner.mastery.release_sessions(&idle);
                 tracing::info!(released, "idle sessions let go; they resume from the store");
             }
+            // Pages that stopped listening leave their learner's channel behind.
+            lock(&self.inner.learner_events).retain(|_, sender| sender.receiver_count() > 0);
         }
     }
 }

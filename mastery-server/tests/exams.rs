@@ -226,6 +226,25 @@ async fn exam_settings_and_extra_time_given_through_one_server_apply_on_every_se
     let (status, started) =
         there.learner("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "ada@example.com"})).await;
     assert_eq!((status, &started["time_left_ms"]), (StatusCode::CREATED, &json!(1_200_000)), "{started}");
+    // Taken back through the first server, the extra time is gone on the second too.
+    let (status, _) = here
+        .teacher_json("/api/quizzes/Arithmetic/overrides", json!({"email": "cy@example.com", "extra_time": "10m"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    wait(1).await;
+    there.learner("GET", "/api/quizzes", Value::Null).await;
+    assert!(
+        there.app.mastery().learner_override("Arithmetic", "cy@example.com").is_some(),
+        "the second server knows it"
+    );
+    let (status, _) = here
+        .teacher_json("/api/quizzes/Arithmetic/overrides", json!({"email": "cy@example.com", "apply": false}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    wait(1).await;
+    let (status, started) =
+        there.learner("POST", "/api/sessions", json!({"quiz": "Arithmetic", "email": "cy@example.com"})).await;
+    assert_eq!((status, &started["time_left_ms"]), (StatusCode::CREATED, &json!(1_200_000)), "{started}");
     here.app.shutdown().await.unwrap();
     there.app.shutdown().await.unwrap();
 }
