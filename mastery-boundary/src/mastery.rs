@@ -278,6 +278,15 @@ impl Mastery {
         self.inner.sessions.learner_override(title, email)
     }
 
+    /// Has the Proctor end the stored session `session` (of `title` and `email`) as `time_up`
+    /// when `deadline` closes, though no session of this process holds it: a server that starts
+    /// watches the exam sessions open in its store, so that none outlives its deadline because
+    /// the server that held it stopped. Should the learner come back here first, their live
+    /// session takes the watch over.
+    pub fn watch_stored_session(&self, title: &str, email: &str, session: u64, deadline: Deadline) {
+        self.inner.sessions.watch_stored(title, email, session, deadline);
+    }
+
     /// The learners of the quiz titled `title` with exam settings of their own, sorted.
     pub fn learners_with_overrides(&self, title: &str) -> Vec<String> {
         self.inner.sessions.learners_with_overrides(title)

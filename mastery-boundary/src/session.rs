@@ -165,6 +165,7 @@ impl SessionSupervisor {
         SessionSupervisor {
             registry: Arc::default(),
             tasks: TaskTracker::new(),
+            // From 1: 0 names a session watched from the store, which is never live here.
             next_id: AtomicU64::new(1),
             config: Arc::new(config),
             overrides: RwLock::default(),
@@ -213,6 +214,21 @@ impl SessionSupervisor {
     pub(crate) fn learner_override(&self, title: &str, email: &str) -> Option<LearnerOverride> {
         let overrides = self.overrides.read().unwrap_or_else(PoisonError::into_inner);
         overrides.get(title).and_then(|learners| learners.get(email)).copied()
+    }
+
+    /// Has the Proctor end a stored session nobody holds when its deadline passes.
+    pub(crate) fn watch_stored(&self, title: &str, email: &str, session: u64, deadline: Deadline) {
+        let watch = Watch {
+            title: Arc::from(title),
+            email: Arc::from(email),
+            session,
+            // Registry ids start at 1: this session is ended in the store, never a live one.
+            registry_id: 0,
+            deadline: Some(deadline),
+            idle_limit: None,
+            last_active: Arc::new(AtomicU64::new(self.config.clock.now().as_millis())),
+        };
+        let _ = self.config.deadlines.send(DeadlineMail::Watch(Box::new(watch)));
     }
 
     /// The learners of the quiz titled `title` with exam settings of their own, sorted.

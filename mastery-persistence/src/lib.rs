@@ -159,6 +159,10 @@ pub trait ResponseStore: Send + Sync {
         })
     }
 
+    /// Every open session with a deadline of its own, in the order they started: a server that
+    /// starts watches them, so that sessions nobody holds still end when their time is up.
+    fn timed_open_sessions(&self) -> Pending<Vec<SessionRecord>>;
+
     /// Every session of the quiz, in the order they started.
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>>;
 

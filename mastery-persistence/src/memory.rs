@@ -219,6 +219,12 @@ impl ResponseStore for MemoryStore {
         })))
     }
 
+    fn timed_open_sessions(&self) -> Pending<Vec<SessionRecord>> {
+        ready(Ok(self.with_state(|state| {
+            state.sessions.iter().filter(|s| s.is_open() && s.closes_at_ms.is_some()).cloned().collect()
+        })))
+    }
+
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {
         ready(Ok(
             self.with_state(|state| state.sessions.iter().filter(|s| s.quiz_title == quiz_title).cloned().collect())

@@ -347,6 +347,9 @@ const SESSION_BY_ID: &str = "SELECT id, quiz_title, quiz_version, email, seed, s
     ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE id = $1";
 const SESSIONS_OF_QUIZ: &str = "SELECT id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms,
     ending, ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE quiz_title = $1 ORDER BY id";
+const TIMED_OPEN_SESSIONS: &str = "SELECT id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms,
+    ending, ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE ending IS NULL AND closes_at_ms IS NOT NULL
+    ORDER BY id";
 const LATEST_SESSION: &str = "SELECT id, quiz_title, quiz_version, email, seed, started_at_ms, ended_at_ms, ending,
     ending_reason, due_at_ms, closes_at_ms FROM sessions WHERE quiz_title = $1 AND email = $2
     ORDER BY id DESC LIMIT 1";
@@ -504,6 +507,15 @@ impl ResponseStore for PgStore {
                 let rows =
                     reader.query(LATEST_SESSION, &[&title, &email]).await.map_err(|e| unavailable(&place, &e))?;
                 rows.first().map(|row| session_from_row(&place, row)).transpose()
+            })
+        })
+    }
+
+    fn timed_open_sessions(&self) -> Pending<Vec<SessionRecord>> {
+        self.read(move |reader, place| {
+            Box::pin(async move {
+                let rows = reader.query(TIMED_OPEN_SESSIONS, &[]).await.map_err(|e| unavailable(&place, &e))?;
+                rows.iter().map(|row| session_from_row(&place, row)).collect()
             })
         })
     }

@@ -53,7 +53,7 @@ use mastery_boundary::{
     ExamFields, LearnerOverrideFields, Mastery, MasteryError, Notify, ProctorEvent, QuestionView, SessionStatus, Taken,
     Validator,
 };
-use mastery_core::{Deadline, Exam, Quiz, SessionEnding};
+use mastery_core::{Deadline, Exam, Quiz, SessionEnding, Timestamp};
 use mastery_persistence::ResponseStore;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -197,6 +197,14 @@ impl Server {
                 Server { inner }.deadline_passed(event);
             }
         }));
+        // Exam sessions left open by a server that stopped still end at their deadlines.
+        for session in server.inner.store.timed_open_sessions().await? {
+            if let (Some(due), Some(closes)) = (session.due_at_ms, session.closes_at_ms) {
+                let deadline =
+                    Deadline { due_at: Timestamp::from_millis(due), closes_at: Timestamp::from_millis(closes) };
+                server.inner.mastery.watch_stored_session(&session.quiz_title, &session.email, session.id, deadline);
+            }
+        }
         tokio::spawn(server.clone().release_idle_sessions());
         if let Some(heard) = announcements {
             tokio::spawn(server.clone().relay_announcements(heard));

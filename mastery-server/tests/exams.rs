@@ -248,3 +248,32 @@ async fn exam_settings_and_extra_time_given_through_one_server_apply_on_every_se
     here.app.shutdown().await.unwrap();
     there.app.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_starting_server_ends_the_exam_sessions_left_open_when_their_time_is_up() {
+    let store: Arc<dyn mastery_persistence::ResponseStore> = Arc::new(MemoryStore::default());
+    let now = mastery_core::Timestamp::from(std::time::SystemTime::now()).as_millis();
+    let left = |email: &str, closes_at_ms: u64| mastery_persistence::NewSession {
+        quiz_title: "Exam".into(),
+        quiz_version: "v1".into(),
+        email: email.into(),
+        seed: 1,
+        started_at_ms: now - 3_600_000,
+        due_at_ms: Some(closes_at_ms),
+        closes_at_ms: Some(closes_at_ms),
+    };
+    // Sessions a server that stopped left open: one past its close, one closing in five minutes.
+    let past = store.start_session(left("past@example.com", now - 60_000)).await.unwrap();
+    let later = store.start_session(left("later@example.com", now + 300_000)).await.unwrap();
+    let class = Class::on(Arc::clone(&store)).await;
+    wait(0).await;
+    let ending = |id: u64| {
+        let store = Arc::clone(&store);
+        async move { store.session(id).await.unwrap().unwrap().ending }
+    };
+    assert_eq!(ending(past).await, Some(mastery_core::SessionEnding::TimeUp));
+    assert_eq!(ending(later).await, None);
+    wait(6).await;
+    assert_eq!(ending(later).await, Some(mastery_core::SessionEnding::TimeUp));
+    class.app.shutdown().await.unwrap();
+}

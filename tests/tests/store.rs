@@ -197,6 +197,16 @@ for_each_store! {
         assert_eq!(store.open_session("Math", "ada@example.com").await.unwrap(), None);
     };
 
+    open_sessions_with_a_deadline_are_found_for_a_starting_server_to_watch => |store: Arc<dyn ResponseStore>| async move {
+        store.start_session(new_session("plain@example.com")).await.unwrap();
+        let ended = store.start_session(exam_session("ended@example.com", Some(1_000), Some(2_000))).await.unwrap();
+        store.end_session(ended, SessionEnding::Finished, 1_500, None).await.unwrap();
+        let open = store.start_session(exam_session("open@example.com", Some(1_000), Some(2_000))).await.unwrap();
+        let timed = store.timed_open_sessions().await.unwrap();
+        let found: Vec<(u64, Option<u64>)> = timed.iter().map(|session| (session.id, session.closes_at_ms)).collect();
+        assert_eq!(found, [(open, Some(2_000))]);
+    };
+
     one_place_holds_one_answer_and_a_retry_of_it_counts_once => |store: Arc<dyn ResponseStore>| async move {
         let id = store.start_session(new_session("ada@example.com")).await.unwrap();
         store.record(at(record("ada@example.com", "3"), id, 0)).await.unwrap();

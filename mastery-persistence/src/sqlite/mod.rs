@@ -22,6 +22,7 @@ use self::reads::{
     ReaderPool, open_reader, read_joined, read_latest_attempt, read_latest_session, read_learner_overrides,
     read_offered, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
     read_responses_per_email, read_roster, read_session, read_sessions, read_setting, read_template_report,
+    read_timed_open_sessions,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
@@ -249,6 +250,10 @@ impl ResponseStore for SqliteStore {
     fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
         let (title, email) = (quiz_title.to_string(), email.to_string());
         self.read(move |connection, path| read_latest_session(connection, path, &title, &email))
+    }
+
+    fn timed_open_sessions(&self) -> Pending<Vec<SessionRecord>> {
+        self.read(read_timed_open_sessions)
     }
 
     fn sessions(&self, quiz_title: &str) -> Pending<Vec<SessionRecord>> {

@@ -312,6 +312,20 @@ fn session_from_row(path: &Path, row: &rusqlite::Row<'_>) -> Result<SessionRecor
     })
 }
 
+/// Every open session with a deadline of its own, in the order they started.
+pub(super) fn read_timed_open_sessions(connection: &Connection, path: &Path) -> Result<Vec<SessionRecord>, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let query =
+        format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE ending IS NULL AND closes_at_ms IS NOT NULL ORDER BY id");
+    let mut statement = connection.prepare(&query).map_err(sqlite)?;
+    let mut rows = statement.query([]).map_err(sqlite)?;
+    let mut sessions = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        sessions.push(session_from_row(path, row)?);
+    }
+    Ok(sessions)
+}
+
 /// Every session of the quiz `title`, in the order they started.
 pub(super) fn read_sessions(
     connection: &Connection,
