@@ -191,7 +191,9 @@ impl SessionSupervisor {
         let (session, taken, position, started_at) = self.open(quiz, &email, options).await?;
         let span = tracing::info_span!("session", quiz = %guard.title, email = %email, id = taken.session);
         let exam = session.quiz().exam().copied();
-        let last_active = Arc::new(AtomicU64::new(self.config.clock.now().as_millis()));
+        // Only a session the Proctor may end for idleness keeps when its learner last answered.
+        let idle_limit = exam.and_then(|exam| exam.idle_limit);
+        let last_active = idle_limit.map(|_| Arc::new(AtomicU64::new(self.config.clock.now().as_millis())));
         let worker = SessionWorker {
             session,
             email,
@@ -203,8 +205,8 @@ impl SessionSupervisor {
             last_active,
             guard,
         };
-        if exam.is_some_and(|exam| exam.idle_limit.is_some()) || taken.deadline.is_some() {
-            worker.watch(exam.and_then(|exam| exam.idle_limit));
+        if idle_limit.is_some() || taken.deadline.is_some() {
+            worker.watch(idle_limit);
         }
         self.tasks.spawn(worker.run(inbox).instrument(span));
         Ok(taken)
@@ -556,8 +558,8 @@ struct SessionWorker {
     started_at: Timestamp,
     /// The learner's deadline, for an exam.
     deadline: Option<Deadline>,
-    /// When the learner last answered, for the Proctor's idle check.
-    last_active: Arc<AtomicU64>,
+    /// When the learner last answered, for the Proctor's idle check (exams with an idle limit).
+    last_active: Option<Arc<AtomicU64>>,
     guard: RegistryGuard,
 }
 
@@ -661,7 +663,7 @@ impl SessionWorker {
             registry_id: self.guard.id,
             deadline: self.deadline,
             idle_limit,
-            last_active: Arc::clone(&self.last_active),
+            last_active: self.last_active.clone().unwrap_or_else(|| Arc::new(AtomicU64::new(0))),
         };
         // A Proctor that is gone (shutting down) has nothing left to end.
         let _ = self.config.deadlines.send(DeadlineMail::Watch(Box::new(watch)));
@@ -740,7 +742,9 @@ impl SessionWorker {
         }
         let response = self.session.respond(Arc::clone(&self.email), String::from(answer), now)?;
         self.record(&response, deadline).await?;
-        self.last_active.store(now.as_millis(), Ordering::Relaxed);
+        if let Some(last_active) = &self.last_active {
+            last_active.store(now.as_millis(), Ordering::Relaxed);
+        }
         self.position += 1;
         // Cannot fail: the response was just made from this session's current question. From here
         // on the answer is stored and counted: a failure to draw the next question comes beside

@@ -6,7 +6,7 @@
 //! - a synchronized start: every learner asks for a session at the same instant.
 //!
 //! Run: `cargo bench -p mastery-server --bench load` (`-- --quick` for a short run, `-- --starts`
-//! for the synchronized starts alone; with
+//! for the synchronized starts alone, `-- --answers` for saturation alone; with
 //! `MASTERY_TEST_POSTGRES` set, 1 and 3 servers on PostgreSQL are measured too). Clients are
 //! written here: keep-alive HTTP/1.1 connections, each carrying its learners' requests in turn.
 
@@ -29,12 +29,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let starts_only = std::env::args().any(|a| a == "--starts");
+    let only = ["--starts", "--answers"].into_iter().find(|only| std::env::args().any(|a| a == *only));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(run(quick, starts_only));
+    runtime.block_on(run(quick, only));
 }
 
-async fn run(quick: bool, starts_only: bool) {
+async fn run(quick: bool, only: Option<&str>) {
     let folder = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(folder.path().join("load.db")).unwrap());
     let app = App::with_store(store, MasteryConfig::default());
@@ -50,7 +50,14 @@ async fn run(quick: bool, starts_only: bool) {
     println!("{:<44} {:>12} {:>10} {:>10}", "measure", "requests/s", "p50 ms", "p99 ms");
 
     let here = [address.clone()];
-    if starts_only {
+    if only == Some("--answers") {
+        let tokens = start_sessions(&here, "Arithmetic", learners, "sat").await.0;
+        let answers = closed_loop(&here, learners, drive, |learner| Some(tokens[learner].clone())).await;
+        print_row(&format!("saturation: answers, {learners} learners"), &answers);
+        app.shutdown().await.unwrap();
+        return;
+    }
+    if only == Some("--starts") {
         let class = if quick { 500 } else { 10_000 };
         synchronized_starts(&app, &server, &here, class).await;
         app.shutdown().await.unwrap();
