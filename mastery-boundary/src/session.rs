@@ -46,7 +46,7 @@ pub(crate) enum SessionCall {
     Status(u64, oneshot::Sender<Result<SessionStatus, MasteryError>>),
     /// The learner's own exam settings changed (extra time while the exam runs): work out the
     /// deadline again from when the session started, store it, and give it.
-    Reschedule(u64, Option<LearnerOverride>, oneshot::Sender<Result<Option<Deadline>, MasteryError>>),
+    Reschedule(u64, Box<Option<LearnerOverride>>, oneshot::Sender<Result<Option<Deadline>, MasteryError>>),
 }
 
 /// Where a live session stands: read without changing anything.
@@ -200,9 +200,7 @@ impl SessionSupervisor {
             id: taken.session,
             position,
             config: Arc::clone(&self.config),
-            started_at,
-            deadline: taken.deadline,
-            last_active,
+            exam: exam.map(|_| Box::new(ExamClock { started_at, deadline: taken.deadline, last_active })),
             guard,
         };
         if idle_limit.is_some() || taken.deadline.is_some() {
@@ -264,7 +262,7 @@ impl SessionSupervisor {
             }
         }
         match self
-            .call(title, email, |deadline, reply| Box::new(SessionCall::Reschedule(deadline, learner, reply)))
+            .call(title, email, |deadline, reply| Box::new(SessionCall::Reschedule(deadline, Box::new(learner), reply)))
             .await
         {
             Ok(rescheduled) => rescheduled,
@@ -554,13 +552,20 @@ struct SessionWorker {
     /// Answers stored so far: the next answer's position.
     position: u64,
     config: Arc<SessionConfig>,
+    /// What an exam session keeps beyond a practice one.
+    exam: Option<Box<ExamClock>>,
+    guard: RegistryGuard,
+}
+
+/// What an exam session keeps beyond a practice one: boxed, so that a practice session pays one
+/// pointer for it.
+struct ExamClock {
     /// When the session started (an exam's time limit counts from then).
     started_at: Timestamp,
-    /// The learner's deadline, for an exam.
+    /// The learner's deadline, if the exam bounds the attempt.
     deadline: Option<Deadline>,
     /// When the learner last answered, for the Proctor's idle check (exams with an idle limit).
     last_active: Option<Arc<AtomicU64>>,
-    guard: RegistryGuard,
 }
 
 impl SessionWorker {
@@ -617,7 +622,7 @@ impl SessionWorker {
                                 question: quiz.current_question().map(|q| QuestionView::new(Arc::clone(q))),
                                 mastered: quiz.mastered().map(String::from).collect(),
                                 templates: quiz.template_count(),
-                                deadline: self.deadline,
+                                deadline: self.deadline(),
                             })
                         }
                     };
@@ -627,7 +632,8 @@ impl SessionWorker {
                 SessionCall::Reschedule(deadline, learner, reply) => {
                     let rescheduled = match self.expired(deadline) {
                         Some(expired) => Err(expired),
-                        None => self.reschedule(learner).await,
+                        // Boxed, as an answer is: rare, and not to be reserved in every idle task.
+                        None => Box::pin(self.reschedule(*learner)).await,
                     };
                     let _ = reply.send(rescheduled);
                     false
@@ -642,7 +648,7 @@ impl SessionWorker {
             if finished {
                 match self.session.quiz().is_finished() {
                     true => tracing::info!("session finished: every template mastered"),
-                    false if self.deadline.is_some_and(|d| d.timing(self.config.clock.now()) == Timing::Closed) => {
+                    false if self.deadline().is_some_and(|d| d.timing(self.config.clock.now()) == Timing::Closed) => {
                         tracing::info!("session ended: time is up")
                     }
                     false => tracing::error!("session ended: the store's outcome for an answer is unknown"),
@@ -653,6 +659,11 @@ impl SessionWorker {
         tracing::info!("session ended");
     }
 
+    /// The learner's deadline, for an exam that bounds the attempt.
+    fn deadline(&self) -> Option<Deadline> {
+        self.exam.as_ref().and_then(|exam| exam.deadline)
+    }
+
     /// Hands the session to the Proctor, which ends it at its deadline or when it has been idle
     /// for `idle_limit`.
     fn watch(&self, idle_limit: Option<Duration>) {
@@ -661,16 +672,20 @@ impl SessionWorker {
             email: Arc::clone(&self.email),
             session: self.id,
             registry_id: self.guard.id,
-            deadline: self.deadline,
+            deadline: self.deadline(),
             idle_limit,
-            last_active: self.last_active.clone().unwrap_or_else(|| Arc::new(AtomicU64::new(0))),
+            last_active: self
+                .exam
+                .as_ref()
+                .and_then(|exam| exam.last_active.clone())
+                .unwrap_or_else(|| Arc::new(AtomicU64::new(0))),
         };
         // A Proctor that is gone (shutting down) has nothing left to end.
         let _ = self.config.deadlines.send(DeadlineMail::Watch(Box::new(watch)));
     }
 
     fn unwatch(&self) {
-        if self.deadline.is_some() || self.session.quiz().exam().is_some_and(|exam| exam.idle_limit.is_some()) {
+        if self.deadline().is_some() || self.session.quiz().exam().is_some_and(|exam| exam.idle_limit.is_some()) {
             let _ = self.config.deadlines.send(DeadlineMail::Unwatch(self.id));
         }
     }
@@ -678,8 +693,12 @@ impl SessionWorker {
     /// Works the deadline out again with the learner's new settings, from when the session
     /// started; stores it, then has the Proctor watch it.
     async fn reschedule(&mut self, learner: Option<LearnerOverride>) -> Result<Option<Deadline>, MasteryError> {
-        let Some(exam) = self.session.quiz().exam().copied() else { return Ok(None) };
-        let deadline = exam.deadline(self.started_at, learner.as_ref());
+        let (Some(exam), Some(started_at)) =
+            (self.session.quiz().exam().copied(), self.exam.as_ref().map(|exam| exam.started_at))
+        else {
+            return Ok(None);
+        };
+        let deadline = exam.deadline(started_at, learner.as_ref());
         let stored = self.config.port.set_deadline(self.id, deadline);
         match tokio::time::timeout(self.config.port_timeout, stored).await {
             Ok(Ok(_)) => {}
@@ -691,14 +710,23 @@ impl SessionWorker {
                 ))));
             }
         }
-        self.deadline = deadline;
+        if let Some(clock) = self.exam.as_mut() {
+            clock.deadline = deadline;
+        }
         self.watch(exam.idle_limit);
         Ok(deadline)
     }
 
     /// Stores how the session ended. A failure is logged, not raised: every answer is stored
     /// already, and a session left open is resumed next time, which loses nothing.
-    async fn store_ending(&self, ending: SessionEnding) {
+    ///
+    /// Boxed: its timer would otherwise be reserved, once per place it is awaited, in every idle
+    /// session's task.
+    fn store_ending(&self, ending: SessionEnding) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.store_ending_now(ending))
+    }
+
+    async fn store_ending_now(&self, ending: SessionEnding) {
         let call = self.config.port.end_session(self.id, ending, self.config.clock.now(), None);
         match tokio::time::timeout(self.config.port_timeout, call).await {
             Ok(Ok(())) => {}
@@ -732,8 +760,8 @@ impl SessionWorker {
     /// Records the response, and only then moves the quiz on.
     async fn answer(&mut self, answer: Box<str>, deadline: u64) -> Result<Answered, MasteryError> {
         let now = self.config.clock.now();
-        let timing = self.deadline.map_or(Timing::OnTime, |deadline| deadline.timing(now));
-        if let (Timing::Closed, Some(exam_deadline)) = (timing, self.deadline) {
+        let timing = self.deadline().map_or(Timing::OnTime, |deadline| deadline.timing(now));
+        if let (Timing::Closed, Some(exam_deadline)) = (timing, self.deadline()) {
             return Err(MasteryError::TimeUp {
                 title: self.session.quiz().title().to_string(),
                 email: self.email.to_string(),
@@ -742,7 +770,7 @@ impl SessionWorker {
         }
         let response = self.session.respond(Arc::clone(&self.email), String::from(answer), now)?;
         self.record(&response, deadline).await?;
-        if let Some(last_active) = &self.last_active {
+        if let Some(last_active) = self.exam.as_ref().and_then(|exam| exam.last_active.as_ref()) {
             last_active.store(now.as_millis(), Ordering::Relaxed);
         }
         self.position += 1;
