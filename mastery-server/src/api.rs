@@ -594,16 +594,52 @@ fn session_state(
     }
 }
 
-/// `GET /api/quizzes/TITLE/sessions` (teacher): every session of the quiz with its state
+/// `GET /api/quizzes/TITLE/sessions?format=json|csv` (teacher): every session of the quiz with its state
 /// (`in_progress`, `overdue`, `finished`, `timed_out`, `abandoned`, `stopped`), when it started
 /// and ended, its deadline and how many answers were overdue.
 pub(crate) async fn sessions(
     State(server): State<Server>,
     _teacher: Teacher,
     Path(title): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv") {
+        return Err(ApiError::bad_request(format!("format must be json or csv, got {format:?}")));
+    }
     let rows = session_rows(&server, &title).await?;
-    Ok(Json(rows))
+    if format == "json" {
+        return Ok(Json(rows).into_response());
+    }
+    const COLUMNS: [&str; 12] = [
+        "session",
+        "email",
+        "state",
+        "started_at",
+        "ended_at",
+        "ending",
+        "due_at",
+        "closes_at",
+        "responses",
+        "correct",
+        "overdue",
+        "mastered",
+    ];
+    let mut text = COLUMNS.join(",") + "\n";
+    for row in &rows {
+        let cell = |column: &str| match &row[column] {
+            Value::Null => String::new(),
+            Value::String(text) => mastery_app::csv_field(text),
+            Value::Array(items) => {
+                let names: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                mastery_app::csv_field(&names.join(";"))
+            }
+            other => other.to_string(),
+        };
+        text.push_str(&COLUMNS.map(cell).join(","));
+        text.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
 /// The rows of `GET /api/quizzes/TITLE/sessions`.

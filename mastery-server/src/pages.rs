@@ -392,6 +392,9 @@ fn teacher_view(server: &Server, notice: Option<Notice>) -> Markup {
                                 td {
                                     a href=(format!("/api/quizzes/{}/report?format=csv", encode(&line.title))) { "CSV" } " · "
                                     a href=(format!("/api/quizzes/{}/report?format=json", encode(&line.title))) { "JSON" }
+                                    " · sessions: "
+                                    a href=(format!("/api/quizzes/{}/sessions?format=csv", encode(&line.title))) { "CSV" } " · "
+                                    a href=(format!("/api/quizzes/{}/sessions?format=json", encode(&line.title))) { "JSON" }
                                 }
                             }
                         }

@@ -165,6 +165,19 @@ async fn a_teacher_runs_a_timed_exam_with_extra_time_and_late_answers_are_overdu
         assert_eq!((&row["state"], &row["ending"]), (&json!("timed_out"), &json!("time_up")), "{email}: {row}");
     }
     assert_eq!(state_of(&rows, "ada@example.com")["overdue"], 1);
+    let request = Request::get("/api/quizzes/Exam/sessions?format=csv")
+        .header(header::AUTHORIZATION, format!("Bearer {TEACHER}"))
+        .body(Body::empty())
+        .unwrap();
+    let csv = axum::body::to_bytes(class.send(request).await.into_body(), 1 << 20).await.unwrap();
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("session,email,state,started_at,ended_at,ending,due_at,closes_at,responses,correct,overdue,mastered")
+    );
+    let ada = lines.find(|line| line.contains("ada@example.com")).unwrap();
+    assert!(ada.contains(",timed_out,") && ada.contains(",time_up,") && ada.ends_with(",1,1,1,"), "{ada}");
     assert_eq!(class.app.store().responses("Exam").await.unwrap().len(), 1, "the refused answer is not stored");
 
     let mut seen = String::new();
