@@ -309,6 +309,14 @@ impl Mastery {
         self.inner.clock.now()
     }
 
+    /// Has the Proctor forget the schedule of the quiz titled `title`: it stays as it is now
+    /// (installed or not) and no longer opens or closes at the times given before. `true` if it
+    /// had one. A quiz replaced with a window cleared needs this, or the old close would still
+    /// remove it.
+    pub async fn unschedule_quiz(&self, title: &str) -> Result<bool, MasteryError> {
+        self.inner.proctor.unschedule(title).await
+    }
+
     /// Emails with a live session of the quiz, sorted.
     pub fn active_sessions_for(&self, title: &str) -> Vec<String> {
         self.inner.sessions.active_sessions_for(title)

@@ -82,6 +82,8 @@ pub(crate) struct Scheduled {
 
 pub(crate) enum ProctorCall {
     Schedule(Box<Scheduled>, oneshot::Sender<()>),
+    /// Forget the quiz's schedule: it neither opens nor closes at the times given before.
+    Unschedule(String, oneshot::Sender<bool>),
 }
 
 pub(crate) type ProctorInbox = Arc<Mutex<mpsc::Receiver<ProctorCall>>>;
@@ -136,12 +138,27 @@ impl Proctor {
         notify: Option<Notify>,
     ) -> Result<(), MasteryError> {
         let scheduled = Box::new(Scheduled { quiz, start_at, end_at: end_at.max(start_at), notify });
-        call(&self.mailbox, |reply| ProctorCall::Schedule(scheduled, reply), self.timeout).await.map_err(|e| match e {
+        call(&self.mailbox, |reply| ProctorCall::Schedule(scheduled, reply), self.timeout)
+            .await
+            .map_err(|e| self.failed(e))
+    }
+
+    /// Forgets every schedule of the quiz titled `title` (a quiz replaced, its window cleared);
+    /// `true` if there was one. Sessions already started are not ended.
+    pub(crate) async fn unschedule(&self, title: &str) -> Result<bool, MasteryError> {
+        let title = title.to_string();
+        call(&self.mailbox, |reply| ProctorCall::Unschedule(title, reply), self.timeout)
+            .await
+            .map_err(|e| self.failed(e))
+    }
+
+    fn failed(&self, error: CallError) -> MasteryError {
+        match error {
             CallError::Stopped => MasteryError::ShutDown,
             CallError::TimedOut => {
                 MasteryError::Timeout { worker: "proctor".into(), after: self.timeout.unwrap_or_default() }
             }
-        })
+        }
     }
 }
 
@@ -196,6 +213,9 @@ pub(crate) async fn run_proctor(
                     proctor.start_due().await;
                     let _ = reply.send(());
                 }
+                Some(ProctorCall::Unschedule(title, reply)) => {
+                    let _ = reply.send(proctor.forget(&title));
+                }
                 None => return,
             },
             () = sleep_until(wake_at) => {}
@@ -223,6 +243,14 @@ impl ProctorState {
     fn add(&mut self, scheduled: Scheduled) {
         let at = self.waiting.partition_point(|w| w.start_at <= scheduled.start_at);
         self.waiting.insert(at, scheduled);
+    }
+
+    /// Drops the quiz's waiting and open schedules; whether there were any.
+    fn forget(&mut self, title: &str) -> bool {
+        let before = self.waiting.len() + self.open.len();
+        self.waiting.retain(|waiting| waiting.quiz.title() != title);
+        self.open.retain(|open| open.title != title);
+        before != self.waiting.len() + self.open.len()
     }
 
     fn next_deadline(&self) -> Option<Instant> {

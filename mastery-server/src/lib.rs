@@ -244,6 +244,8 @@ impl Server {
 
     /// Offers `quiz` to learners from now on (replacing one of the same title).
     pub async fn add_quiz(&self, quiz: Quiz) -> Result<(), ServerError> {
+        // A quiz given again starts without a window: the old one's close must not remove it.
+        self.inner.mastery.unschedule_quiz(quiz.title()).await?;
         self.inner.mastery.install_quiz(quiz.clone()).await?;
         let roster = !self.inner.store.roster(quiz.title()).await?.is_empty();
         let entry = QuizEntry { quiz, window: None, roster };
@@ -523,6 +525,8 @@ impl Server {
         let entry = self.quiz(title).ok_or_else(|| ApiError::not_found(format!("no quiz titled {title:?}")))?;
         let now = self.now_ms();
         let at = |ms: u64| tokio::time::Instant::now() + Duration::from_millis(ms.saturating_sub(now));
+        // A window set again replaces the old one, whose close must not remove the quiz.
+        self.inner.mastery.unschedule_quiz(title).await.map_err(ApiError::mastery)?;
         // Closed until it opens: sessions of it started before the schedule go on until the close.
         self.inner.mastery.remove_quiz(title).await.map_err(ApiError::mastery)?;
         let server = self.clone();

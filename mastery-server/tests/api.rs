@@ -611,3 +611,37 @@ async fn a_late_answer_is_refused_by_the_stored_deadline_even_where_the_proctor_
     let answers = store.responses("Arithmetic").await.unwrap().len();
     assert_eq!(answers, 1, "the late answer was not stored");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_window_set_again_or_cleared_by_a_new_file_replaces_the_old_one_whose_close_no_longer_applies() {
+    let class = Class::new().await;
+    let upload = |text: String| {
+        let class = &class;
+        async move { class.teacher("POST", "/api/quizzes", "application/toml", &text).await.status }
+    };
+    assert_eq!(upload(CAPITALS.to_string()).await, StatusCode::CREATED);
+    let now = mastery_core::Timestamp::from(std::time::SystemTime::now()).as_millis();
+    let window = |closes_in_ms: u64| json!({"opens_at": mastery_app::rfc3339(now - 60_000), "closes_at": mastery_app::rfc3339(now + closes_in_ms)});
+    // Set twice: the first close (in 10 minutes) is forgotten for the second (in an hour).
+    assert_eq!(class.schedule("Capitals", &window(600_000)).await.status, StatusCode::OK);
+    assert_eq!(class.schedule("Capitals", &window(3_600_000)).await.status, StatusCode::OK);
+    pass(11 * 60).await;
+    let (token, _) = class.start("Capitals", "ada@example.com").await;
+    // A new file clears the window: the hour's close no longer removes the quiz.
+    let changed = CAPITALS.replace("mastery = 1", "mastery = 2");
+    assert_eq!(upload(changed).await, StatusCode::CREATED);
+    pass(60 * 60).await;
+    // Let go while idle and read again, it is abandoned for the new version: never time up.
+    let read = class.get(&format!("/api/sessions/{token}")).await.value();
+    assert_ne!(read["ending"], "time_up", "a forgotten close ended the session: {read}");
+    class.start("Capitals", "bo@example.com").await;
+    class.app.shutdown().await.unwrap();
+}
+
+/// Lets `seconds` pass at once, then lets the woken workers run.
+async fn pass(seconds: u64) {
+    tokio::time::advance(std::time::Duration::from_secs(seconds)).await;
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+}
