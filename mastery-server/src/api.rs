@@ -448,6 +448,16 @@ pub(crate) struct ReportQuery {
     format: Option<String>,
 }
 
+impl ReportQuery {
+    /// `json` (the default) or `csv`; anything else is a 400 naming it.
+    fn format(&self) -> Result<&str, ApiError> {
+        match self.format.as_deref().unwrap_or("json") {
+            format @ ("json" | "csv") => Ok(format),
+            other => Err(ApiError::bad_request(format!("format must be json or csv, got {other:?}"))),
+        }
+    }
+}
+
 /// `GET /api/quizzes/TITLE/report?format=json|csv`: the rows of `mastery report`.
 pub(crate) async fn report(
     State(server): State<Server>,
@@ -455,10 +465,7 @@ pub(crate) async fn report(
     Path(title): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = query.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv") {
-        return Err(ApiError::bad_request(format!("format must be json or csv, got {format:?}")));
-    }
+    let format = query.format()?;
     let known = server.quiz(&title).is_some();
     let rows = server.inner.store.report(&title).await.map_err(ApiError::store)?;
     if rows.is_empty() && !known {
@@ -603,10 +610,7 @@ pub(crate) async fn sessions(
     Path(title): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = query.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv") {
-        return Err(ApiError::bad_request(format!("format must be json or csv, got {format:?}")));
-    }
+    let format = query.format()?;
     let rows = session_rows(&server, &title).await?;
     if format == "json" {
         return Ok(Json(rows).into_response());
