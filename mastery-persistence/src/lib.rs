@@ -139,24 +139,15 @@ pub trait ResponseStore: Send + Sync {
     /// The (quiz title, email) a join token hash was given for.
     fn joined(&self, token_hash: &str) -> Pending<Option<(String, String)>>;
 
-    /// The learner's latest session of the quiz with its responses, if that session is open.
-    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>>;
-
-    /// The learner's latest session of the quiz, open or ended, without its responses: an exam
-    /// that allows one attempt asks how the last one ended.
-    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>>;
-
     /// The learner's latest session of the quiz, open or ended, with its responses when it is
-    /// open (an ended one comes with none): what taking a quiz needs, in one read.
-    fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
-        let (latest, open) = (self.latest_session(quiz_title, email), self.open_session(quiz_title, email));
-        Box::pin(async move {
-            let Some(session) = latest.await? else { return Ok(None) };
-            match open.await? {
-                Some(open) if open.session.id == session.id => Ok(Some(open)),
-                _ => Ok(Some(StoredSession { session, responses: Vec::new() })),
-            }
-        })
+    /// open (an ended one comes with none): what taking a quiz needs, in one read: an open one is
+    /// resumed, an ended one tells an exam that its one attempt is used.
+    fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>>;
+
+    /// The learner's latest session of the quiz with its responses, if that session is open.
+    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
+        let latest = self.latest_attempt(quiz_title, email);
+        Box::pin(async move { Ok(latest.await?.filter(|stored| stored.session.is_open())) })
     }
 
     /// Every open session with a deadline of its own, in the order they started: a server that

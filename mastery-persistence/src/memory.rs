@@ -190,11 +190,6 @@ impl ResponseStore for MemoryStore {
         })))
     }
 
-    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
-        let latest = self.latest_attempt(quiz_title, email);
-        Box::pin(async move { Ok(latest.await?.filter(|stored| stored.session.is_open())) })
-    }
-
     fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let found = self.with_state(|state| {
             let session = state.sessions.iter().rev().find(|s| s.quiz_title == quiz_title && s.email == email)?;
@@ -211,12 +206,6 @@ impl ResponseStore for MemoryStore {
             Some(StoredSession { session: session.clone(), responses })
         });
         ready(Ok(found))
-    }
-
-    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
-        ready(Ok(self.with_state(|state| {
-            state.sessions.iter().rev().find(|s| s.quiz_title == quiz_title && s.email == email).cloned()
-        })))
     }
 
     fn timed_open_sessions(&self) -> Pending<Vec<SessionRecord>> {

@@ -475,11 +475,6 @@ impl ResponseStore for PgStore {
         self.rows_for(sql, token_hash, |_, rows| Ok(rows.first().map(|row| (row.get(0), row.get(1)))))
     }
 
-    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
-        let latest = self.latest_attempt(quiz_title, email);
-        Box::pin(async move { Ok(latest.await?.filter(|stored| stored.session.is_open())) })
-    }
-
     fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let (title, email) = (quiz_title.to_string(), email.to_string());
         self.read(move |reader, place| {
@@ -495,18 +490,6 @@ impl ResponseStore for PgStore {
                 let rows = reader.query(RESPONSE_COLUMNS_BY_SESSION, &[&(session.id as i64)]).await.map_err(failed)?;
                 let responses = rows.iter().map(|row| response_from_row(&place, row)).collect::<Result<_, _>>()?;
                 Ok(Some(StoredSession { session, responses }))
-            })
-        })
-    }
-
-    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
-        let (title, email) = (quiz_title.to_string(), email.to_string());
-        self.read(move |reader, place| {
-            let (title, email) = (title.clone(), email.clone());
-            Box::pin(async move {
-                let rows =
-                    reader.query(LATEST_SESSION, &[&title, &email]).await.map_err(|e| unavailable(&place, &e))?;
-                rows.first().map(|row| session_from_row(&place, row)).transpose()
             })
         })
     }

@@ -19,10 +19,9 @@ use tokio::sync::mpsc;
 use mastery_core::SessionEnding;
 
 use self::reads::{
-    ReaderPool, open_reader, read_joined, read_latest_attempt, read_latest_session, read_learner_overrides,
-    read_offered, read_open_session, read_quizzes, read_regraded, read_report, read_responses,
-    read_responses_per_email, read_roster, read_session, read_sessions, read_setting, read_template_report,
-    read_timed_open_sessions,
+    ReaderPool, open_reader, read_joined, read_latest_attempt, read_learner_overrides, read_offered, read_quizzes,
+    read_regraded, read_report, read_responses, read_responses_per_email, read_roster, read_session, read_sessions,
+    read_setting, read_template_report, read_timed_open_sessions,
 };
 use self::writer::{WriteOp, WriteRequest, open_writer, run_writer};
 use crate::record::ResponseRecord;
@@ -237,19 +236,9 @@ impl ResponseStore for SqliteStore {
         self.read(move |connection, path| read_joined(connection, path, &hash))
     }
 
-    fn open_session(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
-        let (title, email) = (quiz_title.to_string(), email.to_string());
-        self.read(move |connection, path| read_open_session(connection, path, &title, &email))
-    }
-
     fn latest_attempt(&self, quiz_title: &str, email: &str) -> Pending<Option<StoredSession>> {
         let (title, email) = (quiz_title.to_string(), email.to_string());
         self.read(move |connection, path| read_latest_attempt(connection, path, &title, &email))
-    }
-
-    fn latest_session(&self, quiz_title: &str, email: &str) -> Pending<Option<SessionRecord>> {
-        let (title, email) = (quiz_title.to_string(), email.to_string());
-        self.read(move |connection, path| read_latest_session(connection, path, &title, &email))
     }
 
     fn timed_open_sessions(&self) -> Pending<Vec<SessionRecord>> {

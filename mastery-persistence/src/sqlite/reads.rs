@@ -361,18 +361,8 @@ pub(super) fn read_latest_session(
     }
 }
 
-/// The learner's latest session of the quiz with its responses, if it is open. Two index
+/// The learner's latest session of the quiz, with its responses when it is open. Two index
 /// lookups: the learner's sessions, then the session's responses by position.
-pub(super) fn read_open_session(
-    connection: &Connection,
-    path: &Path,
-    title: &str,
-    email: &str,
-) -> Result<Option<StoredSession>, StoreError> {
-    Ok(read_latest_attempt(connection, path, title, email)?.filter(|stored| stored.session.is_open()))
-}
-
-/// The learner's latest session of the quiz, with its responses when it is open.
 pub(super) fn read_latest_attempt(
     connection: &Connection,
     path: &Path,
