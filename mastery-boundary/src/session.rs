@@ -685,7 +685,8 @@ impl SessionWorker {
     }
 
     fn unwatch(&self) {
-        if self.deadline().is_some() || self.session.quiz().exam().is_some_and(|exam| exam.idle_limit.is_some()) {
+        // Only exam sessions are watched; telling the Proctor of one it never watched is harmless.
+        if self.exam.is_some() {
             let _ = self.config.deadlines.send(DeadlineMail::Unwatch(self.id));
         }
     }

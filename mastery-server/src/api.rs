@@ -458,6 +458,20 @@ impl ReportQuery {
     }
 }
 
+/// A report's rows; none for a quiz neither offered here nor in the store is a 404.
+async fn reported<T>(
+    rows: mastery_persistence::Pending<Vec<T>>,
+    server: &Server,
+    title: &str,
+) -> Result<Vec<T>, ApiError> {
+    let known = server.quiz(title).is_some();
+    let rows = rows.await.map_err(ApiError::store)?;
+    if rows.is_empty() && !known {
+        return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
+    }
+    Ok(rows)
+}
+
 /// `GET /api/quizzes/TITLE/report?format=json|csv`: the rows of `mastery report`.
 pub(crate) async fn report(
     State(server): State<Server>,
@@ -466,11 +480,7 @@ pub(crate) async fn report(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let format = query.format()?;
-    let known = server.quiz(&title).is_some();
-    let rows = server.inner.store.report(&title).await.map_err(ApiError::store)?;
-    if rows.is_empty() && !known {
-        return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
-    }
+    let rows = reported(server.inner.store.report(&title), &server, &title).await?;
     Ok(match format {
         "csv" => {
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], mastery_app::learners_csv(&rows)).into_response()
@@ -648,11 +658,7 @@ pub(crate) async fn sessions(
 
 /// The rows of `GET /api/quizzes/TITLE/sessions`.
 pub(crate) async fn session_rows(server: &Server, title: &str) -> Result<Vec<Value>, ApiError> {
-    let known = server.quiz(title).is_some();
-    let rows = server.inner.store.session_report(title).await.map_err(ApiError::store)?;
-    if rows.is_empty() && !known {
-        return Err(ApiError::not_found(format!("no quiz titled {title:?}")));
-    }
+    let rows = reported(server.inner.store.session_report(title), server, title).await?;
     let now = server.now_ms();
     Ok(rows
         .iter()

@@ -333,13 +333,16 @@ impl Server {
     /// session closes), else until the quiz's window closes.
     fn time_left_for(&self, title: &str, deadline: Option<Deadline>) -> Option<u64> {
         match deadline {
-            Some(deadline) => {
-                let now = self.now_ms();
-                let until = if now < deadline.due_at.as_millis() { deadline.due_at } else { deadline.closes_at };
-                Some(until.as_millis().saturating_sub(now))
-            }
+            Some(deadline) => Some(self.time_left_until(deadline)),
             None => self.time_left_ms(title),
         }
+    }
+
+    /// Time left until a learner's deadline is due, or, once it is overdue, until it closes.
+    fn time_left_until(&self, deadline: Deadline) -> u64 {
+        let now = self.now_ms();
+        let until = if now <= deadline.due_at.as_millis() { deadline.due_at } else { deadline.closes_at };
+        until.as_millis().saturating_sub(now)
     }
 
     /// Makes `title` an exam with `fields` (validated), here and, through the store, on every
@@ -408,7 +411,7 @@ impl Server {
             "email": email,
             "due_at": mastery_app::rfc3339(deadline.due_at.as_millis()),
             "closes_at": mastery_app::rfc3339(deadline.closes_at.as_millis()),
-            "time_left_ms": self.time_left_for("", Some(deadline)),
+            "time_left_ms": self.time_left_until(deadline),
             "overdue": self.now_ms() > deadline.due_at.as_millis(),
         })
     }

@@ -31,6 +31,20 @@ fn chromedriver() -> Option<PathBuf> {
     found.into_iter().find(|path| path.exists())
 }
 
+/// The chromedriver to use; without one the test is skipped, and says so, unless
+/// `MASTERY_REQUIRE_BROWSER` is set, when a missing browser is a failure.
+fn chromedriver_or_skip() -> Option<PathBuf> {
+    let found = chromedriver();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("MASTERY_REQUIRE_BROWSER").is_none(),
+            "no chromedriver, and the browser test is required"
+        );
+        println!("skipped: no chromedriver (install chromium and chromium-driver to run it)");
+    }
+    found
+}
+
 struct Driver(Child);
 
 impl Drop for Driver {
@@ -128,14 +142,7 @@ async fn screenshot(client: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_class_takes_and_runs_a_quiz_in_a_real_browser() {
-    let Some(driver_path) = chromedriver() else {
-        assert!(
-            std::env::var_os("MASTERY_REQUIRE_BROWSER").is_none(),
-            "no chromedriver, and the browser test is required"
-        );
-        println!("skipped: no chromedriver (install chromium and chromium-driver to run it)");
-        return;
-    };
+    let Some(driver_path) = chromedriver_or_skip() else { return };
     let served = Site::serving(mastery_app::demo_quiz()).await;
     let site = served.site.clone();
 
@@ -269,14 +276,7 @@ async fn seconds_left(client: &Client) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teacher_gives_one_learner_extra_time_from_the_page_and_the_learners_clock_moves_at_once() {
-    let Some(driver_path) = chromedriver() else {
-        assert!(
-            std::env::var_os("MASTERY_REQUIRE_BROWSER").is_none(),
-            "no chromedriver, and the browser test is required"
-        );
-        println!("skipped: no chromedriver (install chromium and chromium-driver to run it)");
-        return;
-    };
+    let Some(driver_path) = chromedriver_or_skip() else { return };
     let exam = mastery_boundary::parse_quiz_text("exam.toml", EXAM, &mastery_boundary::Validator::default()).unwrap();
     let served = Site::serving(exam.valid.quiz).await;
     let site = served.site.clone();

@@ -290,3 +290,16 @@ async fn a_starting_server_ends_the_exam_sessions_left_open_when_their_time_is_u
     assert_eq!(ending(later).await, Some(mastery_core::SessionEnding::TimeUp));
     class.app.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn at_the_very_instant_a_learner_is_due_they_are_not_yet_overdue_and_have_no_time_left() {
+    let class = Class::with_exam().await;
+    let (ada, _) = class.start("ada@example.com").await;
+    wait(10).await;
+    let (_, read) = class.learner("GET", &format!("/api/sessions/{ada}"), Value::Null).await;
+    assert_eq!((&read["overdue"], &read["time_left_ms"]), (&json!(false), &json!(0)), "{read}");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let (_, read) = class.learner("GET", &format!("/api/sessions/{ada}"), Value::Null).await;
+    assert_eq!((&read["overdue"], &read["time_left_ms"]), (&json!(true), &json!(119_999)), "{read}");
+    class.app.shutdown().await.unwrap();
+}
